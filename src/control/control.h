@@ -1,0 +1,88 @@
+// The control plane's public face: the room model behind the broadcaster API. Every
+// method runs on the control thread (the app gives Control its own asio io_context); the
+// signaling layer posts calls there and relays the results. Control validates request
+// bodies itself, so a bad field is named the same way whatever the transport.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace weir::dp {
+class Worker;
+}
+
+namespace weir::control {
+
+struct ControlConfig {
+  std::string listen_ip = "127.0.0.1";
+  std::string announced_address;  // empty: announce listen_ip
+  uint16_t rtc_min_port = 40000;
+  uint16_t rtc_max_port = 49999;
+};
+
+// An HTTP-shaped answer: status 200 with a JSON body (or plain text), or an error
+// status (400 bad request, 404 unknown id, 500 refused) with {"errorReason": "..."}.
+struct ApiResult {
+  int status = 200;
+  nlohmann::json body;        // used when text is empty
+  std::string text;           // plain-text body (e.g. "broadcaster deleted")
+
+  static ApiResult ok(nlohmann::json body) { return {200, std::move(body), {}}; }
+  static ApiResult ok_text(std::string text) { return {200, nullptr, std::move(text)}; }
+  static ApiResult error(int status, std::string reason) {
+    return {status, nlohmann::json{{"errorReason", std::move(reason)}}, {}};
+  }
+  bool is_ok() const { return status == 200; }
+};
+
+class RoomRegistry;  // defined in room_registry.h
+
+class Control {
+ public:
+  Control(const ControlConfig& config, std::vector<dp::Worker*> workers);
+  ~Control();
+  Control(const Control&) = delete;
+  Control& operator=(const Control&) = delete;
+
+  // The broadcaster REST API of the signaling contract, section 7. Path parameters come
+  // as strings; bodies as parsed JSON (the caller answers 400 for unparsable JSON).
+  ApiResult get_room(const std::string& room_id);  // router RTP capabilities
+  ApiResult create_broadcaster(const std::string& room_id, const nlohmann::json& body);
+  ApiResult delete_broadcaster(const std::string& room_id, const std::string& broadcaster_id);
+  ApiResult create_transport(const std::string& room_id, const std::string& broadcaster_id,
+                             const nlohmann::json& body);
+  ApiResult connect_transport(const std::string& room_id, const std::string& broadcaster_id,
+                              const std::string& transport_id, const nlohmann::json& body);
+  ApiResult create_producer(const std::string& room_id, const std::string& broadcaster_id,
+                            const std::string& transport_id, const nlohmann::json& body);
+  ApiResult consume(const std::string& room_id, const std::string& broadcaster_id,
+                    const std::string& transport_id, const std::string& producer_id);
+  // Producer pause/resume and consumer pause/resume ("pause" or "resume" as action).
+  ApiResult set_producer_paused(const std::string& room_id, const std::string& broadcaster_id,
+                                const std::string& producer_id, bool paused);
+  ApiResult set_consumer_paused(const std::string& room_id, const std::string& broadcaster_id,
+                                const std::string& consumer_id, bool paused);
+  ApiResult close_producer(const std::string& room_id, const std::string& broadcaster_id,
+                           const std::string& producer_id);
+  ApiResult close_consumer(const std::string& room_id, const std::string& broadcaster_id,
+                           const std::string& consumer_id);
+
+  // Stats as arrays of objects, in the shape of the protoo get*Stats answers.
+  ApiResult transport_stats(const std::string& room_id, const std::string& transport_id);
+  ApiResult producer_stats(const std::string& room_id, const std::string& producer_id);
+  ApiResult consumer_stats(const std::string& room_id, const std::string& consumer_id);
+  // Process-wide: workers, engines, drop counters, rooms.
+  ApiResult server_stats();
+
+  // Closes every room (on shutdown).
+  void close_all();
+
+ private:
+  std::unique_ptr<RoomRegistry> rooms_;
+};
+
+}  // namespace weir::control

@@ -1,0 +1,81 @@
+// Counters written by exactly one worker thread and read by others (control, API).
+// A relaxed load+store pair compiles to plain moves: no locked instruction on the packet
+// path, and readers see a value that is at most a little stale.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace weir::dp {
+
+class Counter {
+ public:
+  void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+// Why a packet was dropped. The names (drop_reason_name) are what the stats API shows.
+enum class DropReason : uint8_t {
+  not_media,            // first byte neither RTP/RTCP nor a control protocol
+  control_unhandled,    // STUN/DTLS on a transport that has no ICE/DTLS
+  malformed_rtp,        // failed RTP parsing
+  malformed_rtcp,       // failed RTCP compound parsing (e.g. lying length fields)
+  srtp_auth_failed,     // wrong key or tampered packet
+  srtp_replay,          // replayed or too old
+  srtp_other,           // other SRTP failure
+  unknown_ssrc,         // RTP for no producer of this transport
+  unknown_payload_type, // payload type not negotiated for the producer
+  unknown_remote,       // from an address other than the connected remote
+  no_remote,            // nothing to send to yet (no connect, comedia not learned)
+  paused,               // producer or consumer paused
+  waiting_keyframe,     // consumer (re)synchronising on the next key frame
+  no_buffer,            // packet pool exhausted
+  too_large,            // rewritten packet would not fit a buffer
+  send_failed,          // the kernel refused the send
+  count_
+};
+constexpr int kDropReasonCount = static_cast<int>(DropReason::count_);
+const char* drop_reason_name(DropReason r);
+
+struct DropCounters {
+  Counter by_reason[kDropReasonCount];
+  void add(DropReason r) { by_reason[static_cast<int>(r)].add(); }
+  uint64_t get(DropReason r) const { return by_reason[static_cast<int>(r)].get(); }
+  uint64_t total() const {
+    uint64_t t = 0;
+    for (const auto& c : by_reason) t += c.get();
+    return t;
+  }
+};
+
+struct TransportCounters {
+  Counter rtp_packets_in, rtcp_packets_in, bytes_in;
+  Counter rtp_packets_out, rtcp_packets_out, bytes_out;
+  DropCounters dropped;
+};
+
+struct ProducerCounters {
+  Counter packets, bytes;
+  Counter lost;        // RFC 3550 cumulative lost: expected - received (never negative)
+  Counter keyframes;
+  Counter highest_seq; // extended highest sequence number received
+  DropCounters dropped;
+};
+
+struct ConsumerCounters {
+  Counter packets, bytes;
+  DropCounters dropped;
+};
+
+struct WorkerCounters {
+  Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
+  Counter commands_applied;
+  Counter loop_iterations;
+  DropCounters dropped;  // drops before a transport is known (e.g. unknown socket)
+};
+
+}  // namespace weir::dp

@@ -1,0 +1,72 @@
+// SRTP and SRTCP (RFC 3711, RFC 7714 for GCM) for one direction of one transport, on
+// libsrtp2. An outbound session protects packets of any SSRC (every consumer of a
+// transport shares it); an inbound one accepts any SSRC. Replay protection is on; the
+// outbound side allows repeated sequence numbers so that retransmissions can be sent.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace weir::dp {
+
+enum class SrtpSuite : uint8_t {
+  aes_cm_128_hmac_sha1_80,
+  aes_cm_128_hmac_sha1_32,
+  aead_aes_128_gcm,
+};
+
+// The names used on the wire (SDP a=crypto, mediasoup srtpParameters.cryptoSuite).
+std::optional<SrtpSuite> srtp_suite_from_name(std::string_view name);
+const char* srtp_suite_name(SrtpSuite suite);
+// Master key plus master salt, as concatenated in keyBase64: 30, 30 and 28 bytes.
+size_t srtp_master_length(SrtpSuite suite);
+
+enum class SrtpStatus : uint8_t {
+  ok,
+  auth_failed,  // tag mismatch: wrong key or tampered packet
+  replay,       // index already seen or too old
+  bad_packet,   // too short or malformed for SRTP
+  no_space,     // buffer too small for the trailer
+  other,
+};
+const char* srtp_status_name(SrtpStatus status);
+
+class SrtpSession {
+ public:
+  enum class Direction { inbound, outbound };
+  // Largest growth of a packet by protect (tag + SRTCP index).
+  static constexpr size_t kMaxTrailer = 32;
+
+  // master: key || salt of srtp_master_length(suite) bytes. nullptr with *error on failure.
+  static std::unique_ptr<SrtpSession> create(SrtpSuite suite, Direction direction,
+                                             std::span<const uint8_t> master,
+                                             std::string* error);
+  ~SrtpSession();
+  SrtpSession(const SrtpSession&) = delete;
+  SrtpSession& operator=(const SrtpSession&) = delete;
+
+  // In place. len is updated; capacity is the room from packet[0] for the trailer.
+  SrtpStatus protect_rtp(uint8_t* packet, size_t& len, size_t capacity);
+  SrtpStatus unprotect_rtp(uint8_t* packet, size_t& len);
+  SrtpStatus protect_rtcp(uint8_t* packet, size_t& len, size_t capacity);
+  SrtpStatus unprotect_rtcp(uint8_t* packet, size_t& len);
+
+  SrtpSuite suite() const { return suite_; }
+  Direction direction() const { return direction_; }
+
+ private:
+  SrtpSession(SrtpSuite s, Direction d) : suite_(s), direction_(d) {}
+  void* session_ = nullptr;  // srtp_t
+  SrtpSuite suite_;
+  Direction direction_;
+};
+
+// libsrtp2's process-wide initialisation; idempotent and thread-safe.
+bool srtp_library_init(std::string* error);
+
+}  // namespace weir::dp

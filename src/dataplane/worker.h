@@ -1,0 +1,74 @@
+// One dataplane worker: a thread that owns an I/O engine, a packet pool and every
+// per-packet table of the transports, producers and consumers assigned to it. The control
+// thread changes those tables only through post(); the worker applies commands between
+// bursts. Loop: apply commands -> RX burst -> classify -> SRTP unprotect -> route ->
+// rewrite + protect per consumer -> one TX burst.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "dataplane/counters.h"
+#include "dataplane/spsc_ring.h"
+#include "dataplane/udp_engine.h"
+#include "dataplane/worker_commands.h"
+
+namespace weir::dp {
+
+struct WorkerConfig {
+  uint32_t index = 0;
+  uint32_t pool_buffers = 65536;
+  uint32_t command_ring_size = 4096;
+  uint32_t burst = 64;
+  bool prefer_mmsg = false;
+  EngineConfig engine;
+};
+
+class ForwardingTables;  // worker-private, defined in forwarding.h
+
+class Worker {
+ public:
+  explicit Worker(const WorkerConfig& config);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Creates the engine and starts the thread. false with *error if I/O cannot be set up.
+  bool start(std::string* error);
+  // Stops the thread; remaining sockets are closed.
+  void stop();
+
+  // Control thread only. Returns the command's sequence number (1, 2, ...). Waits if the
+  // ring is full (the worker drains it between bursts).
+  uint64_t post(Command command);
+  // Control thread only: blocks until the worker has applied command seq.
+  void wait_applied(uint64_t seq) const;
+  uint64_t applied() const { return applied_.load(std::memory_order_acquire); }
+
+  const WorkerCounters& counters() const { return counters_; }
+  const char* engine_name() const;
+  uint32_t index() const { return config_.index; }
+  // Pool occupancy and engine counters, for stats; safe to read approximately.
+  uint32_t pool_available() const;
+  EngineStats engine_stats() const;
+
+ private:
+  void run();
+  void apply_commands();
+
+  WorkerConfig config_;
+  std::unique_ptr<PacketPool> pool_;
+  std::unique_ptr<UdpEngine> engine_;
+  std::unique_ptr<ForwardingTables> tables_;
+  SpscRing<Command> commands_;
+  std::atomic<uint64_t> posted_{0};
+  std::atomic<uint64_t> applied_{0};
+  std::atomic<bool> running_{false};
+  WorkerCounters counters_;
+  std::thread thread_;
+};
+
+}  // namespace weir::dp

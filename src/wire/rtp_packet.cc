@@ -1,0 +1,1 @@
+#include "wire/rtp_packet.h"
