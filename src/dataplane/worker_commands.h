@@ -32,6 +32,7 @@ struct AddPlainTransport {
   int rtp_fd;   // bound socket; the worker's engine adopts and later closes it
   int rtcp_fd;  // -1 with rtcp-mux
   bool comedia;
+  bool srtp;    // SRTP required: packets are dropped until SetTransportSrtp arrives
   SocketAddress remote_rtp;   // invalid until connect or comedia learns it
   SocketAddress remote_rtcp;
   TransportCounters* counters;  // owned by control; freed only after RemoveTransport applied
