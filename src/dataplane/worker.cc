@@ -1,1 +1,93 @@
-// placeholder
+#include "dataplane/worker.h"
+
+#include <chrono>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "dataplane/forwarding.h"
+
+namespace weir::dp {
+
+namespace {
+// How long an idle worker sleeps in the kernel before looking at its command ring again.
+// post() wakes it at once; this only bounds the damage of a lost wake-up.
+constexpr uint32_t kIdleWaitUs = 100000;
+constexpr size_t kMaxBurst = 256;
+}  // namespace
+
+Worker::Worker(const WorkerConfig& config)
+    : config_(config), commands_(config.command_ring_size) {
+  if (config_.burst == 0 || config_.burst > kMaxBurst) config_.burst = 64;
+}
+
+Worker::~Worker() { stop(); }
+
+bool Worker::start(std::string* error) {
+  pool_ = std::make_unique<PacketPool>(config_.pool_buffers);
+  engine_ = make_udp_engine(*pool_, config_.engine, config_.prefer_mmsg, error);
+  if (!engine_) return false;
+  tables_ = std::make_unique<ForwardingTables>(*pool_, *engine_, counters_);
+  running_.store(true, std::memory_order_release);
+  thread_ = std::thread([this] { run(); });
+  LOG_INFO("worker", "dataplane worker %u started (%s, %u packet buffers)", config_.index,
+           engine_->name(), config_.pool_buffers);
+  return true;
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  running_.store(false, std::memory_order_release);
+  engine_->wake();
+  thread_.join();
+  // Commands nobody will apply still own resources (SRTP sessions): apply them so that
+  // ownership rules hold, then drop the tables, which closes every socket.
+  apply_commands();
+  tables_.reset();
+  LOG_INFO("worker", "dataplane worker %u stopped", config_.index);
+}
+
+uint64_t Worker::post(Command command) {
+  while (!commands_.push(std::move(command))) {
+    // Full ring: the worker drains it between bursts; give it the core meanwhile.
+    if (engine_) engine_->wake();
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  const uint64_t seq = posted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  if (engine_) engine_->wake();
+  return seq;
+}
+
+void Worker::wait_applied(uint64_t seq) const {
+  while (applied_.load(std::memory_order_acquire) < seq) {
+    if (!running_.load(std::memory_order_acquire)) return;  // stop() applies the rest
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
+const char* Worker::engine_name() const { return engine_ ? engine_->name() : "none"; }
+
+uint32_t Worker::pool_available() const { return pool_ ? pool_->available() : 0; }
+
+EngineStats Worker::engine_stats() const { return engine_ ? engine_->stats() : EngineStats{}; }
+
+void Worker::apply_commands() {
+  while (auto command = commands_.pop()) {
+    tables_->apply(*command);
+    counters_.commands_applied.add();
+    applied_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+void Worker::run() {
+  RxPacket rx[kMaxBurst];
+  while (running_.load(std::memory_order_acquire)) {
+    apply_commands();
+    const size_t n = engine_->rx_burst(rx, config_.burst, kIdleWaitUs);
+    counters_.loop_iterations.add();
+    if (n == 0) continue;
+    tables_->process_burst(rx, n, now_ns());
+    for (size_t i = 0; i < n; ++i) pool_->release(rx[i].buf);
+  }
+}
+
+}  // namespace weir::dp

@@ -1,0 +1,120 @@
+// In-memory fan-out: one RTP packet in, N rewritten (and SRTP-protected) packets out,
+// through the real forwarding tables with an engine that drops what it is given. This is
+// the dataplane's cost per forwarded packet without the kernel's share.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "dataplane/forwarding.h"
+#include "wire/byte_io.h"
+
+namespace weir::dp {
+namespace {
+
+// Accepts sockets and sends nothing: every TX buffer goes straight back to the pool.
+class DiscardEngine final : public UdpEngine {
+ public:
+  explicit DiscardEngine(PacketPool& pool) : pool_(pool) {}
+  const char* name() const override { return "discard"; }
+  int add_socket(int, std::string*) override { return next_++; }
+  void remove_socket(uint32_t) override {}
+  size_t rx_burst(RxPacket*, size_t, uint32_t) override { return 0; }
+  void tx_burst(TxPacket* pkts, size_t n) override {
+    for (size_t i = 0; i < n; ++i) {
+      stats_.tx_bytes += pkts[i].buf->len;
+      pool_.release(pkts[i].buf);
+    }
+    stats_.tx_packets += n;
+  }
+  void wake() override {}
+  const EngineStats& stats() const override { return stats_; }
+
+ private:
+  PacketPool& pool_;
+  int next_ = 0;
+  EngineStats stats_;
+};
+
+void BM_FanOut(benchmark::State& state) {
+  const auto consumers = static_cast<uint32_t>(state.range(0));
+  const bool srtp = state.range(1) != 0;
+  srtp_library_init(nullptr);
+  PacketPool pool(4096);
+  DiscardEngine engine(pool);
+  WorkerCounters worker_counters;
+  ForwardingTables tables(pool, engine, worker_counters);
+  std::vector<std::unique_ptr<TransportCounters>> tcs;
+  std::vector<std::unique_ptr<ConsumerCounters>> ccs;
+  ProducerCounters pc;
+  PayloadTypeMap pts;
+  pts.fill(kNoMapping);
+  pts[101] = 101;
+  ExtensionIdMap exts{};
+  exts[1] = 1;
+  const SocketAddress remote = *SocketAddress::parse("127.0.0.1", 9);
+  const std::vector<uint8_t> key(30, 0x42);
+
+  auto add_transport = [&](TransportId id, SocketAddress to, bool secure) {
+    tcs.push_back(std::make_unique<TransportCounters>());
+    Command c = AddPlainTransport{id, -1, -1, false, secure, to, {}, tcs.back().get()};
+    tables.apply(c);
+    if (secure) {
+      Command s = SetTransportSrtp{
+          id,
+          SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                              SrtpSession::Direction::inbound, key, nullptr)
+              .release(),
+          SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                              SrtpSession::Direction::outbound, key, nullptr)
+              .release()};
+      tables.apply(s);
+    }
+  };
+  add_transport(1, remote, false);
+  Command producer = AddProducer{1, 1, 1111, 0, 90000, wire::CodecKind::other, false, pts, exts, &pc};
+  tables.apply(producer);
+  for (uint32_t i = 0; i < consumers; ++i) {
+    add_transport(100 + i, remote, srtp);
+    ccs.push_back(std::make_unique<ConsumerCounters>());
+    Command c = AddConsumer{1000 + i, 1, 100 + i, 50000 + i, 90000, false, false, pts, exts,
+                            ccs.back().get()};
+    tables.apply(c);
+  }
+
+  // A 1,100-byte payload video packet with a MID extension, arriving from the producer.
+  std::vector<uint8_t> packet(12 + 8 + 1100, 0x5A);
+  packet[0] = 0x90;
+  packet[1] = 101;
+  wire::store_be32(&packet[8], 1111);
+  wire::store_be16(&packet[12], 0xBEDE);
+  wire::store_be16(&packet[14], 1);
+  packet[16] = 0x10;  // id 1, one byte
+  packet[17] = '0';
+  packet[18] = packet[19] = 0;
+
+  PacketBuffer* in = pool.alloc();
+  uint16_t seq = 0;
+  for (auto _ : state) {
+    std::memcpy(in->data(), packet.data(), packet.size());
+    in->len = static_cast<uint16_t>(packet.size());
+    wire::store_be16(in->data() + 2, ++seq);
+    RxPacket rx{in, 0, remote};
+    tables.process_burst(&rx, 1, 1);
+  }
+  pool.release(in);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * consumers);
+  state.counters["ns_per_consumer_packet"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * consumers,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  if (ccs.empty() || ccs.front()->packets.get() == 0) state.SkipWithError("nothing forwarded");
+}
+
+BENCHMARK(BM_FanOut)
+    ->ArgNames({"consumers", "srtp"})
+    ->ArgsProduct({{1, 10, 100, 1000}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace weir::dp

@@ -1,0 +1,189 @@
+// Proof that the packet path does not touch the heap: after a warm-up, a worker forwards
+// SRTP packets to several SRTP consumers while every malloc and operator new in the
+// process is counted. The test thread only makes raw send/recv system calls meanwhile.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+
+#include "forwarding_harness.h"
+
+extern "C" void* __libc_malloc(size_t);
+extern "C" void* __libc_calloc(size_t, size_t);
+extern "C" void* __libc_realloc(void*, size_t);
+extern "C" void __libc_free(void*);
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<uint64_t> g_allocations{0};
+void note() {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+}
+}  // namespace
+
+#ifndef __SANITIZE_ADDRESS__
+extern "C" void* malloc(size_t n) {
+  note();
+  return __libc_malloc(n);
+}
+extern "C" void* calloc(size_t n, size_t m) {
+  note();
+  return __libc_calloc(n, m);
+}
+extern "C" void* realloc(void* p, size_t n) {
+  note();
+  return __libc_realloc(p, n);
+}
+extern "C" void free(void* p) { __libc_free(p); }
+void* operator new(size_t n) {
+  note();
+  void* p = __libc_malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { __libc_free(p); }
+void operator delete[](void* p) noexcept { __libc_free(p); }
+void operator delete(void* p, size_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, size_t) noexcept { __libc_free(p); }
+#endif
+
+namespace weir::dp::testing {
+namespace {
+
+class NoAllocation : public WorkerFixture {
+ protected:
+  // Forwards kPackets packets from one producer to kConsumers consumers, SRTP on both legs
+  // or on neither, and returns how many heap allocations the process made meanwhile.
+  uint64_t forward_and_count(bool srtp, uint64_t* forwarded) {
+    constexpr int kConsumers = 8;
+    const std::vector<uint8_t> key_in(30, 0x11), key_out(30, 0x22);
+    std::string error;
+    Endpoint sender;
+    std::vector<std::unique_ptr<Endpoint>> receivers;
+    const SocketAddress in = add_transport(1, true, {}, srtp);
+    if (srtp) {
+      run(SetTransportSrtp{1,
+                           SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                               SrtpSession::Direction::inbound, key_in, &error)
+                               .release(),
+                           nullptr});
+    }
+    add_producer(10, 1, 1111, wire::CodecKind::vp8, identity_pt_map(), no_extensions());
+    for (int i = 0; i < kConsumers; ++i) {
+      receivers.push_back(std::make_unique<Endpoint>());
+      add_transport(100 + i, false, receivers.back()->address(), srtp);
+      if (srtp) {
+        run(SetTransportSrtp{static_cast<TransportId>(100 + i), nullptr,
+                             SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                                 SrtpSession::Direction::outbound, key_out,
+                                                 &error)
+                                 .release()});
+      }
+      add_consumer(200 + i, 10, 100 + i, 7000 + i, true, identity_pt_map(), no_extensions());
+    }
+    auto endpoint = SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                        SrtpSession::Direction::outbound, key_in, &error);
+    // Protect everything up front: the test thread must not allocate inside the window.
+    std::vector<std::vector<uint8_t>> packets;
+    for (int i = 0; i < kPackets + 10; ++i) {
+      RtpSpec s;
+      s.seq = static_cast<uint16_t>(i + 1);
+      s.payload = vp8_payload(i % 30 == 0, 1100);
+      auto p = make_rtp(s);
+      size_t len = p.size();
+      if (srtp) {
+        p.resize(len + SrtpSession::kMaxTrailer);
+        EXPECT_EQ(endpoint->protect_rtp(p.data(), len, p.size()), SrtpStatus::ok);
+        p.resize(len);
+      }
+      packets.push_back(std::move(p));
+    }
+    std::vector<uint8_t> sink(2048);
+    auto drain = [&](int count) {
+      for (auto& r : receivers)
+        for (int k = 0; k < count; ++k) ::recv(r->fd(), sink.data(), sink.size(), 0);
+    };
+    // Warm-up: let every lazy path (comedia learning, first key frame) run once.
+    for (int i = 0; i < 10; ++i) {
+      const auto& p = packets[static_cast<size_t>(i)];
+      ::sendto(sender.fd(), p.data(), p.size(), 0, in.sockaddr_ptr(), in.length());
+    }
+    drain(10);
+    const uint64_t before = consumers_.front()->packets.get();
+
+    g_allocations = 0;
+    g_counting = true;
+    int pending = 0;
+    for (int i = 10; i < kPackets + 10; ++i) {
+      const auto& p = packets[static_cast<size_t>(i)];
+      ::sendto(sender.fd(), p.data(), p.size(), 0, in.sockaddr_ptr(), in.length());
+      if (++pending == 16) {  // keep the receive queues short
+        drain(pending);
+        pending = 0;
+      }
+    }
+    drain(pending);
+    g_counting = false;
+    uint64_t total = 0;
+    for (auto& c : consumers_) total += c->packets.get();
+    *forwarded = total - before * consumers_.size();
+    return g_allocations.load();
+  }
+
+  static constexpr int kPackets = 1000;
+};
+
+TEST_F(NoAllocation, PlainForwardingAllocatesNothing) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "AddressSanitizer owns malloc in this build";
+#endif
+  uint64_t forwarded = 0;
+  EXPECT_EQ(forward_and_count(false, &forwarded), 0u);
+  EXPECT_EQ(forwarded, 8u * kPackets);
+}
+
+// Debian's libsrtp2 is built on NSS, whose AES and HMAC contexts are created per call: it
+// allocates on every protect and unprotect. weir's own share must still be zero, so the
+// allocations seen while forwarding must be exactly libsrtp's, measured here per call.
+TEST_F(NoAllocation, SrtpForwardingAddsNoAllocationBeyondLibsrtp) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "AddressSanitizer owns malloc in this build";
+#endif
+  const std::vector<uint8_t> key(30, 0x33);
+  auto out = SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                 SrtpSession::Direction::outbound, key, nullptr);
+  auto in = SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                SrtpSession::Direction::inbound, key, nullptr);
+  // Per-call counts in steady state: the first call of a session takes a different path.
+  constexpr int kCalls = 10;
+  std::vector<std::vector<uint8_t>> pkts;
+  for (int i = 0; i <= kCalls; ++i) {
+    RtpSpec s;
+    s.seq = static_cast<uint16_t>(i + 1);
+    s.payload.assign(1100, 1);
+    pkts.push_back(make_rtp(s));
+    pkts.back().resize(pkts.back().size() + SrtpSession::kMaxTrailer);
+  }
+  std::vector<size_t> lens(pkts.size(), pkts[0].size() - SrtpSession::kMaxTrailer);
+  out->protect_rtp(pkts[0].data(), lens[0], pkts[0].size());
+  in->unprotect_rtp(pkts[0].data(), lens[0]);
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 1; i <= kCalls; ++i) out->protect_rtp(pkts[i].data(), lens[i], pkts[i].size());
+  const uint64_t per_protect = g_allocations.exchange(0) / kCalls;
+  for (int i = 1; i <= kCalls; ++i) in->unprotect_rtp(pkts[i].data(), lens[i]);
+  const uint64_t per_unprotect = g_allocations.exchange(0) / kCalls;
+  g_counting = false;
+  RecordProperty("libsrtp_allocations_per_protect", static_cast<int>(per_protect));
+
+  uint64_t forwarded = 0;
+  const uint64_t allocations = forward_and_count(true, &forwarded);
+  EXPECT_EQ(forwarded, 8u * kPackets);
+  EXPECT_EQ(allocations, kPackets * per_unprotect + forwarded * per_protect)
+      << "libsrtp makes " << per_protect << " per protect and " << per_unprotect
+      << " per unprotect";
+}
+
+}  // namespace
+}  // namespace weir::dp::testing
