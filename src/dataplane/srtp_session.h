@@ -25,6 +25,10 @@ std::optional<SrtpSuite> srtp_suite_from_name(std::string_view name);
 const char* srtp_suite_name(SrtpSuite suite);
 // Master key plus master salt, as concatenated in keyBase64: 30, 30 and 28 bytes.
 size_t srtp_master_length(SrtpSuite suite);
+// Bytes protect adds: the RTP tag (10, 4, 16) and, for RTCP, the 4-byte E+index word plus
+// the tag (14, 14, 20: the _32 suite still uses an 80-bit tag on RTCP, RFC 3711 5.2).
+size_t srtp_rtp_trailer_length(SrtpSuite suite);
+size_t srtp_rtcp_trailer_length(SrtpSuite suite);
 
 enum class SrtpStatus : uint8_t {
   ok,
@@ -36,6 +40,17 @@ enum class SrtpStatus : uint8_t {
 };
 const char* srtp_status_name(SrtpStatus status);
 
+class OpensslSrtp;
+
+// Who does the cryptography. OpenSSL is the default: Debian's libsrtp2 is built on NSS,
+// which allocates on every packet and costs several times more CPU per protect. libsrtp2
+// stays available (WEIR_SRTP_BACKEND=libsrtp) and is the reference the tests check
+// OpenSSL against.
+enum class SrtpBackend : uint8_t { openssl, libsrtp };
+// The process default: openssl, unless the environment says WEIR_SRTP_BACKEND=libsrtp.
+SrtpBackend default_srtp_backend();
+const char* srtp_backend_name(SrtpBackend backend);
+
 class SrtpSession {
  public:
   enum class Direction { inbound, outbound };
@@ -45,7 +60,8 @@ class SrtpSession {
   // master: key || salt of srtp_master_length(suite) bytes. nullptr with *error on failure.
   static std::unique_ptr<SrtpSession> create(SrtpSuite suite, Direction direction,
                                              std::span<const uint8_t> master,
-                                             std::string* error);
+                                             std::string* error,
+                                             SrtpBackend backend = default_srtp_backend());
   ~SrtpSession();
   SrtpSession(const SrtpSession&) = delete;
   SrtpSession& operator=(const SrtpSession&) = delete;
@@ -58,15 +74,23 @@ class SrtpSession {
 
   SrtpSuite suite() const { return suite_; }
   Direction direction() const { return direction_; }
+  SrtpBackend backend() const { return fast_ ? SrtpBackend::openssl : SrtpBackend::libsrtp; }
 
  private:
-  SrtpSession(SrtpSuite s, Direction d) : suite_(s), direction_(d) {}
-  void* session_ = nullptr;  // srtp_t
+  SrtpSession(SrtpSuite s, Direction d);
+  std::unique_ptr<OpensslSrtp> fast_;  // set for the OpenSSL backend
+  void* session_ = nullptr;            // srtp_t, for the libsrtp backend
   SrtpSuite suite_;
   Direction direction_;
 };
 
 // libsrtp2's process-wide initialisation; idempotent and thread-safe.
 bool srtp_library_init(std::string* error);
+
+// Nanoseconds for one protect_rtp of a 12-byte-header packet with payload_size bytes of
+// payload, on this core now: the median of 5 batches of `iterations` packets each. For
+// tools (pktgen's protect_ns) that report the crypto bound beside a throughput figure.
+// Returns a negative value if the library or a session cannot be set up.
+double measure_protect_ns(SrtpSuite suite, size_t payload_size, uint32_t iterations);
 
 }  // namespace weir::dp
