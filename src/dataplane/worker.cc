@@ -27,6 +27,7 @@ bool Worker::start(std::string* error) {
   engine_ = make_udp_engine(*pool_, config_.engine, config_.prefer_mmsg, error);
   if (!engine_) return false;
   tables_ = std::make_unique<ForwardingTables>(*pool_, *engine_, counters_);
+  publish_engine_stats();
   running_.store(true, std::memory_order_release);
   thread_ = std::thread([this] { run(); });
   LOG_INFO("worker", "dataplane worker %u started (%s, %u packet buffers)", config_.index,
@@ -66,9 +67,37 @@ void Worker::wait_applied(uint64_t seq) const {
 
 const char* Worker::engine_name() const { return engine_ ? engine_->name() : "none"; }
 
-uint32_t Worker::pool_available() const { return pool_ ? pool_->available() : 0; }
+uint32_t Worker::pool_available() const {
+  return static_cast<uint32_t>(published_.pool_available.get());
+}
 
-EngineStats Worker::engine_stats() const { return engine_ ? engine_->stats() : EngineStats{}; }
+EngineStats Worker::engine_stats() const {
+  EngineStats s;
+  s.rx_packets = published_.rx_packets.get();
+  s.rx_bytes = published_.rx_bytes.get();
+  s.rx_truncated = published_.rx_truncated.get();
+  s.rx_no_buffer = published_.rx_no_buffer.get();
+  s.tx_packets = published_.tx_packets.get();
+  s.tx_bytes = published_.tx_bytes.get();
+  s.tx_errors = published_.tx_errors.get();
+  s.tx_dropped = published_.tx_dropped.get();
+  s.submits = published_.submits.get();
+  return s;
+}
+
+void Worker::publish_engine_stats() {
+  const EngineStats& s = engine_->stats();
+  published_.rx_packets.set(s.rx_packets);
+  published_.rx_bytes.set(s.rx_bytes);
+  published_.rx_truncated.set(s.rx_truncated);
+  published_.rx_no_buffer.set(s.rx_no_buffer);
+  published_.tx_packets.set(s.tx_packets);
+  published_.tx_bytes.set(s.tx_bytes);
+  published_.tx_errors.set(s.tx_errors);
+  published_.tx_dropped.set(s.tx_dropped);
+  published_.submits.set(s.submits);
+  published_.pool_available.set(pool_->available());
+}
 
 void Worker::apply_commands() {
   while (auto command = commands_.pop()) {
@@ -84,9 +113,11 @@ void Worker::run() {
     apply_commands();
     const size_t n = engine_->rx_burst(rx, config_.burst, kIdleWaitUs);
     counters_.loop_iterations.add();
-    if (n == 0) continue;
-    tables_->process_burst(rx, n, now_ns());
-    for (size_t i = 0; i < n; ++i) pool_->release(rx[i].buf);
+    if (n > 0) {
+      tables_->process_burst(rx, n, now_ns());
+      for (size_t i = 0; i < n; ++i) pool_->release(rx[i].buf);
+    }
+    publish_engine_stats();
   }
 }
 

@@ -51,13 +51,22 @@ class Worker {
   const WorkerCounters& counters() const { return counters_; }
   const char* engine_name() const;
   uint32_t index() const { return config_.index; }
-  // Pool occupancy and engine counters, for stats; safe to read approximately.
+  // Pool occupancy and engine counters as the worker last published them (once per loop).
   uint32_t pool_available() const;
   EngineStats engine_stats() const;
 
  private:
   void run();
   void apply_commands();
+  void publish_engine_stats();
+
+  // The engine's counters as last published by the worker thread, readable from any thread.
+  struct PublishedEngineStats {
+    Counter rx_packets, rx_bytes, rx_truncated, rx_no_buffer;
+    Counter tx_packets, tx_bytes, tx_errors, tx_dropped, submits;
+    Counter pool_available;
+  };
+  PublishedEngineStats published_;
 
   WorkerConfig config_;
   std::unique_ptr<PacketPool> pool_;
