@@ -37,10 +37,11 @@ void set_seq(uint8_t* packet, uint16_t seq) {
   packet[3] = static_cast<uint8_t>(seq);
 }
 
-void BM_SrtpProtect(benchmark::State& state, SrtpSuite suite, size_t payload) {
+void BM_SrtpProtect(benchmark::State& state, SrtpSuite suite, size_t payload,
+                    SrtpBackend backend) {
   std::string error;
   auto tx = SrtpSession::create(suite, SrtpSession::Direction::outbound, master_for(suite),
-                                &error);
+                                &error, backend);
   if (!tx) {
     state.SkipWithError(error.c_str());
     return;
@@ -120,10 +121,15 @@ const bool kRegistered = [] {
     for (size_t payload : {size_t{160}, size_t{1100}, size_t{1200}}) {
       const std::string name =
           std::string("SrtpProtect/") + srtp_suite_name(suite) + "/" + std::to_string(payload);
-      benchmark::RegisterBenchmark(name.c_str(), BM_SrtpProtect, suite, payload);
+      benchmark::RegisterBenchmark(name.c_str(), BM_SrtpProtect, suite, payload,
+                                   default_srtp_backend());
     }
     const std::string name = std::string("SrtpUnprotect/") + srtp_suite_name(suite) + "/1100";
     benchmark::RegisterBenchmark(name.c_str(), BM_SrtpUnprotect, suite, size_t{1100});
+    // Debian's libsrtp2 (NSS) for comparison: the reason OpenSSL is the default backend.
+    const std::string lib = std::string("SrtpProtectLibsrtp/") + srtp_suite_name(suite) + "/1100";
+    benchmark::RegisterBenchmark(lib.c_str(), BM_SrtpProtect, suite, size_t{1100},
+                                 SrtpBackend::libsrtp);
   }
   return true;
 }();
