@@ -89,9 +89,11 @@ bool OpensslSrtp::init(std::span<const uint8_t> master, std::string* error) {
 
 // RFC 3711 4.3.1 with key_derivation_rate 0: AES-CM keystream over an IV made of the
 // master salt XOR (label << 48), i.e. the label lands in byte 7 of the 14-byte salt.
-bool OpensslSrtp::derive(std::span<const uint8_t> master_key,
-                         std::span<const uint8_t> master_salt, uint8_t label, uint8_t* out,
-                         size_t out_len) {
+bool srtp_derive_session_key(std::span<const uint8_t> master_key,
+                             std::span<const uint8_t> master_salt, uint8_t label, uint8_t* out,
+                             size_t out_len) {
+  if (master_key.size() != kKeyLen || master_salt.size() != kCmSaltLen || out_len > 32)
+    return false;
   uint8_t iv[16] = {};
   std::memcpy(iv, master_salt.data(), kCmSaltLen);
   iv[7] ^= label;
@@ -105,14 +107,36 @@ bool OpensslSrtp::derive(std::span<const uint8_t> master_key,
   return ok;
 }
 
+bool srtp_aes_cm_xor(std::span<const uint8_t> session_key, std::span<const uint8_t> session_salt,
+                     uint32_t ssrc, uint64_t index, uint8_t* data, size_t len) {
+  if (session_key.size() != kKeyLen || session_salt.size() != kCmSaltLen) return false;
+  uint8_t iv[16] = {};
+  std::memcpy(iv, session_salt.data(), kCmSaltLen);
+  iv[4] ^= static_cast<uint8_t>(ssrc >> 24);
+  iv[5] ^= static_cast<uint8_t>(ssrc >> 16);
+  iv[6] ^= static_cast<uint8_t>(ssrc >> 8);
+  iv[7] ^= static_cast<uint8_t>(ssrc);
+  for (int i = 0; i < 6; ++i) iv[8 + i] ^= static_cast<uint8_t>(index >> (40 - 8 * i));
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) return false;
+  int n = 0;
+  const bool ok =
+      EVP_EncryptInit_ex(ctx, EVP_aes_128_ctr(), nullptr, session_key.data(), iv) == 1 &&
+      EVP_EncryptUpdate(ctx, data, &n, data, static_cast<int>(len)) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
 bool OpensslSrtp::setup_keys(SessionKeys& keys, std::span<const uint8_t> master_key,
                              std::span<const uint8_t> master_salt, uint8_t label_base) {
   uint8_t enc[kKeyLen];
   uint8_t auth[kAuthKeyLen];
   const size_t salt_len = gcm_suite() ? kGcmSaltLen : kCmSaltLen;
-  if (!derive(master_key, master_salt, label_base, enc, sizeof enc) ||
-      !derive(master_key, master_salt, static_cast<uint8_t>(label_base + 1), auth, sizeof auth) ||
-      !derive(master_key, master_salt, static_cast<uint8_t>(label_base + 2), keys.salt, salt_len)) {
+  if (!srtp_derive_session_key(master_key, master_salt, label_base, enc, sizeof enc) ||
+      !srtp_derive_session_key(master_key, master_salt, static_cast<uint8_t>(label_base + 1),
+                               auth, sizeof auth) ||
+      !srtp_derive_session_key(master_key, master_salt, static_cast<uint8_t>(label_base + 2),
+                               keys.salt, salt_len)) {
     return false;
   }
   // HMAC-SHA1 (RFC 2104) with the key's inner and outer pads absorbed once.

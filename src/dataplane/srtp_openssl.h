@@ -20,6 +20,16 @@
 
 namespace weir::dp {
 
+// RFC 3711 4.3.1 key derivation (key_derivation_rate 0): out_len bytes of session key
+// material for `label` from a 16-byte master key and a 14-byte master salt.
+bool srtp_derive_session_key(std::span<const uint8_t> master_key,
+                             std::span<const uint8_t> master_salt, uint8_t label, uint8_t* out,
+                             size_t out_len);
+// RFC 3711 4.1.1 AES-CM keystream for (session key, session salt, SSRC, index), XORed into
+// data in place.
+bool srtp_aes_cm_xor(std::span<const uint8_t> session_key, std::span<const uint8_t> session_salt,
+                     uint32_t ssrc, uint64_t index, uint8_t* data, size_t len);
+
 class OpensslSrtp {
  public:
   // The most SSRCs one session tracks at once; the least recently used is forgotten.
@@ -59,8 +69,6 @@ class OpensslSrtp {
 
   OpensslSrtp(SrtpSuite suite, bool inbound) : suite_(suite), inbound_(inbound) {}
   bool init(std::span<const uint8_t> master, std::string* error);
-  bool derive(std::span<const uint8_t> master_key, std::span<const uint8_t> master_salt,
-              uint8_t label, uint8_t* out, size_t out_len);
   bool setup_keys(SessionKeys& keys, std::span<const uint8_t> master_key,
                   std::span<const uint8_t> master_salt, uint8_t label_base);
   Stream& stream_for(uint32_t ssrc);

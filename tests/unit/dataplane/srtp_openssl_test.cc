@@ -185,6 +185,48 @@ TEST(OpensslSrtp, RejectsReplaysForgeriesWrongKeysAndTruncation) {
   }
 }
 
+std::vector<uint8_t> hex(const char* h) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; h[i] != 0 && h[i + 1] != 0; i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(h + i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+// RFC 3711 appendix B.3: key derivation test vectors.
+TEST(SrtpRfc3711, KeyDerivationVectors) {
+  const auto key = hex("E1F97A0D3E018BE0D64FA32C06DE4139");
+  const auto salt = hex("0EC675AD498AFEEBB6960B3AABE6");
+  uint8_t cipher_key[16], cipher_salt[14], auth_key[20];
+  ASSERT_TRUE(srtp_derive_session_key(key, salt, 0x00, cipher_key, sizeof cipher_key));
+  ASSERT_TRUE(srtp_derive_session_key(key, salt, 0x02, cipher_salt, sizeof cipher_salt));
+  ASSERT_TRUE(srtp_derive_session_key(key, salt, 0x01, auth_key, sizeof auth_key));
+  EXPECT_EQ(std::vector<uint8_t>(cipher_key, cipher_key + 16),
+            hex("C61E7A93744F39EE10734AFE3FF7A087"));
+  EXPECT_EQ(std::vector<uint8_t>(cipher_salt, cipher_salt + 14),
+            hex("30CBBC08863D8C85D49DB34A9AE1"));
+  EXPECT_EQ(std::vector<uint8_t>(auth_key, auth_key + 20),
+            hex("CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4"));
+}
+
+// RFC 3711 appendix B.2: AES-CM keystream segments for a zero SSRC and index.
+TEST(SrtpRfc3711, AesCounterModeKeystream) {
+  const auto key = hex("2B7E151628AED2A6ABF7158809CF4F3C");
+  const auto salt = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD");
+  std::vector<uint8_t> stream(16 * 3 + 16 * 0xFF00 + 16 * 3, 0);
+  ASSERT_TRUE(srtp_aes_cm_xor(key, salt, 0, 0, stream.data(), stream.size()));
+  EXPECT_EQ(std::vector<uint8_t>(stream.begin(), stream.begin() + 48),
+            hex("E03EAD0935C95E80E166B16DD92B4EB4"
+                "D23513162B02D0F72A43A2FE4A5F97AB"
+                "41E95B3BB0A2E8DD477901E4FCA894C0"));
+  const size_t tail = 16 * 0xFEFF;  // counter value FEFF
+  EXPECT_EQ(std::vector<uint8_t>(stream.begin() + static_cast<long>(tail),
+                                 stream.begin() + static_cast<long>(tail) + 48),
+            hex("EC8CDF7398607CB0F2D21675EA9EA1E4"
+                "362B7C3C6773516318A077D7FC5073AE"
+                "6A2CC3787889374FBEB4C81B17BA6C44"));
+}
+
 TEST(OpensslSrtp, RefusesMasterKeysOfTheWrongLength) {
   std::string error;
   std::vector<uint8_t> short_key(29, 1);
