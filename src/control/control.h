@@ -22,14 +22,17 @@ struct ControlConfig {
   std::string announced_address;  // empty: announce listen_ip
   uint16_t rtc_min_port = 40000;
   uint16_t rtc_max_port = 49999;
+  // Router media codecs (RtpCodecCapability objects, contract 6.1); null: the demo's list
+  // (opus, VP8, VP9 profile-id 2, H264 4d0032 and 42e01f).
+  nlohmann::json media_codecs;
 };
 
 // An HTTP-shaped answer: status 200 with a JSON body (or plain text), or an error
 // status (400 bad request, 404 unknown id, 500 refused) with {"errorReason": "..."}.
 struct ApiResult {
   int status = 200;
-  nlohmann::json body;        // used when text is empty
-  std::string text;           // plain-text body (e.g. "broadcaster deleted")
+  nlohmann::json body;  // used when text is empty
+  std::string text;     // plain-text body (e.g. "broadcaster deleted")
 
   static ApiResult ok(nlohmann::json body) { return {200, std::move(body), {}}; }
   static ApiResult ok_text(std::string text) { return {200, nullptr, std::move(text)}; }
@@ -43,6 +46,8 @@ class RoomRegistry;  // defined in room_registry.h
 
 class Control {
  public:
+  // Throws ControlError when config.media_codecs names a codec weir does not support.
+  // Workers must outlive the Control; rooms are spread over them by a hash of their id.
   Control(const ControlConfig& config, std::vector<dp::Worker*> workers);
   ~Control();
   Control(const Control&) = delete;
@@ -61,6 +66,10 @@ class Control {
                             const std::string& transport_id, const nlohmann::json& body);
   ApiResult consume(const std::string& room_id, const std::string& broadcaster_id,
                     const std::string& transport_id, const std::string& producer_id);
+  // The same with the optional body {paused?: bool}.
+  ApiResult consume(const std::string& room_id, const std::string& broadcaster_id,
+                    const std::string& transport_id, const std::string& producer_id,
+                    const nlohmann::json& body);
   // Producer pause/resume and consumer pause/resume ("pause" or "resume" as action).
   ApiResult set_producer_paused(const std::string& room_id, const std::string& broadcaster_id,
                                 const std::string& producer_id, bool paused);
@@ -80,6 +89,9 @@ class Control {
 
   // Closes every room (on shutdown).
   void close_all();
+
+  // The router RTP capabilities every room has (what get_room answers).
+  const nlohmann::json& router_rtp_capabilities() const;
 
  private:
   std::unique_ptr<RoomRegistry> rooms_;

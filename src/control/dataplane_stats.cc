@@ -1,0 +1,32 @@
+#include "control/dataplane_stats.h"
+
+#include "dataplane/worker.h"
+
+namespace weir::control {
+
+using nlohmann::json;
+
+json drop_counters_json(const dp::DropCounters& dropped) {
+  json out = json::object();
+  for (int i = 0; i < dp::kDropReasonCount; ++i) {
+    const auto reason = static_cast<dp::DropReason>(i);
+    out[dp::drop_reason_name(reason)] = dropped.get(reason);
+  }
+  return out;
+}
+
+json worker_stats_json(const dp::Worker& worker) {
+  const dp::WorkerCounters& c = worker.counters();
+  const dp::EngineStats engine = worker.engine_stats();
+  return {{"index", worker.index()},
+          {"engine", worker.engine_name()},
+          {"rxPackets", c.rx_packets.get()},
+          {"rxBytes", c.rx_bytes.get()},
+          {"txPackets", c.tx_packets.get()},
+          {"txBytes", c.tx_bytes.get()},
+          {"submits", engine.submits},
+          {"poolAvailable", worker.pool_available()},
+          {"dropped", drop_counters_json(c.dropped)}};
+}
+
+}  // namespace weir::control

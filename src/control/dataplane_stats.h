@@ -1,0 +1,21 @@
+// JSON views of the dataplane's counters, for the stats answers of the API.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "dataplane/counters.h"
+
+namespace weir::dp {
+class Worker;
+}
+
+namespace weir::control {
+
+// {"<drop_reason_name>": n, ...} for every reason, zeros included, so the shape is fixed.
+nlohmann::json drop_counters_json(const dp::DropCounters& dropped);
+
+// {index, engine, rxPackets, rxBytes, txPackets, txBytes, submits, poolAvailable, dropped}
+nlohmann::json worker_stats_json(const dp::Worker& worker);
+
+}  // namespace weir::control

@@ -1,0 +1,230 @@
+#include "control/plain_transport.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "control/base64.h"
+#include "control/control_error.h"
+#include "control/dataplane_stats.h"
+#include "control/json_fields.h"
+#include "control/random_ids.h"
+#include "dataplane/udp_engine.h"
+
+namespace weir::control {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kDefaultSuite = "AES_CM_128_HMAC_SHA1_80";
+
+dp::SrtpSuite parse_suite(const std::string& name, const std::string& path) {
+  auto suite = dp::srtp_suite_from_name(name);
+  if (!suite) throw_invalid("invalid field " + path + " (unknown crypto suite \"" + name + "\")");
+  return *suite;
+}
+
+dp::SocketAddress parse_address(const std::string& ip, int64_t port, const std::string& path) {
+  auto address = dp::SocketAddress::parse(ip, static_cast<uint16_t>(port));
+  if (!address) throw_invalid("invalid field " + path + " (not an IP address)");
+  return *address;
+}
+
+}  // namespace
+
+PlainTransportOptions parse_plain_transport_options(const json& body,
+                                                    const std::string& default_listen_ip,
+                                                    uint16_t min_port, uint16_t max_port,
+                                                    const std::string& announced_ip) {
+  if (!body.is_object()) throw_wrong_type("body", "an object");
+  const std::string type = require_string(body, "body", "type");
+  if (type == "webrtc") throw_invalid("transport type \"webrtc\" is not supported yet");
+  if (type != "plain") throw_wrong_type("body.type", "\"plain\" or \"webrtc\"");
+
+  PlainTransportOptions options;
+  options.comedia = optional_bool(body, "body", "comedia", true);
+  options.rtcp_mux = optional_bool(body, "body", "rtcpMux", false);
+  const bool srtp = optional_bool(body, "body", "enableSrtp", false);
+  const std::string suite =
+      optional_string(body, "body", "srtpCryptoSuite").value_or(kDefaultSuite);
+  const dp::SrtpSuite parsed_suite = parse_suite(suite, "body.srtpCryptoSuite");
+  if (srtp) options.srtp_suite = parsed_suite;
+  options.listen_ip = optional_string(body, "body", "listenIp").value_or(default_listen_ip);
+  if (!dp::SocketAddress::parse(options.listen_ip, 0)) {
+    throw_invalid("invalid field body.listenIp (not an IP address)");
+  }
+  if (auto port = optional_integer(body, "body", "port", 1, 65535)) {
+    options.port = static_cast<uint16_t>(*port);
+  }
+  options.min_port = min_port;
+  options.max_port = max_port;
+  options.announced_ip = announced_ip;
+  return options;
+}
+
+PlainTransport::PlainTransport(std::string id, dp::TransportId dp_id, std::string broadcaster_id,
+                               const PlainTransportOptions& options)
+    : id_(std::move(id)),
+      dp_id_(dp_id),
+      broadcaster_id_(std::move(broadcaster_id)),
+      options_(options) {
+  std::string error;
+  const uint16_t rtp_min = options_.port.value_or(options_.min_port);
+  const uint16_t rtp_max = options_.port.value_or(options_.max_port);
+  rtp_fd_ = dp::open_udp_socket_in_range(options_.listen_ip, rtp_min, rtp_max, &rtp_port_, &error);
+  if (rtp_fd_ < 0) throw_refused("cannot open the RTP socket: " + error);
+  if (!options_.rtcp_mux) {
+    rtcp_fd_ = dp::open_udp_socket_in_range(options_.listen_ip, options_.min_port,
+                                            options_.max_port, &rtcp_port_, &error);
+    if (rtcp_fd_ < 0) {
+      ::close(rtp_fd_);
+      rtp_fd_ = -1;
+      throw_refused("cannot open the RTCP socket: " + error);
+    }
+  }
+  if (options_.srtp_suite) {
+    local_srtp_key_.resize(dp::srtp_master_length(*options_.srtp_suite));
+    random_bytes(local_srtp_key_);
+  }
+}
+
+PlainTransport::~PlainTransport() {
+  if (rtp_fd_ >= 0) ::close(rtp_fd_);
+  if (rtcp_fd_ >= 0) ::close(rtcp_fd_);
+}
+
+dp::AddPlainTransport PlainTransport::take_add_command() {
+  dp::AddPlainTransport add{};
+  add.id = dp_id_;
+  add.rtp_fd = rtp_fd_;
+  add.rtcp_fd = rtcp_fd_;
+  add.comedia = options_.comedia;
+  add.srtp = options_.srtp_suite.has_value();
+  add.counters = counters_.get();
+  rtp_fd_ = -1;  // the worker's engine owns them from now on
+  rtcp_fd_ = -1;
+  return add;
+}
+
+json PlainTransport::describe() const {
+  json answer = {{"id", id_},
+                 {"ip", options_.announced_ip.empty() ? options_.listen_ip : options_.announced_ip},
+                 {"port", rtp_port_}};
+  if (!options_.rtcp_mux) answer["rtcpPort"] = rtcp_port_;
+  if (options_.srtp_suite) {
+    answer["srtpParameters"] = {{"cryptoSuite", dp::srtp_suite_name(*options_.srtp_suite)},
+                                {"keyBase64", base64_encode(local_srtp_key_)}};
+  }
+  return answer;
+}
+
+std::vector<dp::Command> PlainTransport::connect(const json& body) {
+  if (!body.is_object()) throw_wrong_type("body", "an object");
+  if (connected_) throw_refused("connect() already called");
+
+  std::vector<dp::Command> commands;
+  std::unique_ptr<dp::SrtpSession> inbound, outbound;
+  const json* srtp = find_field(body, "body", "srtpParameters");
+  if (srtp && !options_.srtp_suite) {
+    throw_invalid("invalid field body.srtpParameters (SRTP is not enabled on this transport)");
+  }
+  if (options_.srtp_suite) {
+    if (!srtp) throw_missing("body.srtpParameters");
+    if (!srtp->is_object()) throw_wrong_type("body.srtpParameters", "an object");
+    const std::string suite_name = require_string(*srtp, "body.srtpParameters", "cryptoSuite");
+    const dp::SrtpSuite suite = parse_suite(suite_name, "body.srtpParameters.cryptoSuite");
+    if (suite != *options_.srtp_suite) {
+      throw_invalid(std::string("invalid field body.srtpParameters.cryptoSuite (must be \"") +
+                    dp::srtp_suite_name(*options_.srtp_suite) + "\", the transport's suite)");
+    }
+    const std::string key_text = require_string(*srtp, "body.srtpParameters", "keyBase64");
+    auto key = base64_decode(key_text);
+    if (!key) throw_invalid("invalid field body.srtpParameters.keyBase64 (not base64)");
+    const size_t expected = dp::srtp_master_length(suite);
+    if (key->size() != expected) {
+      throw_invalid("invalid field body.srtpParameters.keyBase64 (must decode to " +
+                    std::to_string(expected) + " bytes, got " + std::to_string(key->size()) + ")");
+    }
+    std::string error;
+    inbound = dp::SrtpSession::create(suite, dp::SrtpSession::Direction::inbound, *key, &error);
+    if (inbound) {
+      outbound = dp::SrtpSession::create(suite, dp::SrtpSession::Direction::outbound,
+                                         local_srtp_key_, &error);
+    }
+    if (!inbound || !outbound) throw_refused("cannot create the SRTP sessions: " + error);
+  }
+
+  dp::SocketAddress remote_rtp, remote_rtcp;
+  if (options_.comedia) {
+    for (const char* key : {"ip", "port", "rtcpPort"}) {
+      if (find_field(body, "body", key)) {
+        throw_invalid(std::string("invalid field body.") + key +
+                      " (not allowed with comedia: the remote is learned from its packets)");
+      }
+    }
+  } else {
+    const std::string ip = require_string(body, "body", "ip");
+    const int64_t port = require_integer(body, "body", "port", 1, 65535);
+    remote_rtp = parse_address(ip, port, "body.ip");
+    if (!options_.rtcp_mux) {
+      if (auto rtcp_port = optional_integer(body, "body", "rtcpPort", 1, 65535)) {
+        remote_rtcp = parse_address(ip, *rtcp_port, "body.ip");
+      }
+    }
+  }
+
+  // Keys first: with SRTP the worker drops everything until they are there anyway.
+  if (inbound)
+    commands.emplace_back(dp::SetTransportSrtp{dp_id_, inbound.release(), outbound.release()});
+  if (!options_.comedia)
+    commands.emplace_back(dp::ConnectTransport{dp_id_, remote_rtp, remote_rtcp});
+  connected_ = true;
+  remote_rtp_ = remote_rtp;
+  remote_rtcp_ = remote_rtcp;
+  return commands;
+}
+
+std::string PlainTransport::cname_for_producer(const json& producer_rtcp) {
+  if (cname_.empty()) {
+    const std::string given = producer_rtcp.value("cname", "");
+    cname_ = given.empty() ? generate_cname() : given;
+  }
+  return cname_;
+}
+
+json PlainTransport::stats() const {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  json tuple = {{"localIp", options_.listen_ip}, {"localPort", rtp_port_}, {"protocol", "udp"}};
+  if (remote_rtp_.valid()) {
+    tuple["remoteIp"] = remote_rtp_.ip();
+    tuple["remotePort"] = remote_rtp_.port();
+  }
+  const dp::TransportCounters& c = *counters_;
+  json item = {{"type", "plain-rtp-transport"},
+               {"transportId", id_},
+               {"timestamp", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
+               {"tuple", tuple},
+               {"comedia", options_.comedia},
+               {"rtcpMux", options_.rtcp_mux},
+               {"rtpPacketsReceived", c.rtp_packets_in.get()},
+               {"rtcpPacketsReceived", c.rtcp_packets_in.get()},
+               {"bytesReceived", c.bytes_in.get()},
+               {"rtpPacketsSent", c.rtp_packets_out.get()},
+               {"rtcpPacketsSent", c.rtcp_packets_out.get()},
+               {"bytesSent", c.bytes_out.get()},
+               {"dropped", drop_counters_json(c.dropped)}};
+  if (!options_.rtcp_mux) {
+    json rtcp_tuple = {
+        {"localIp", options_.listen_ip}, {"localPort", rtcp_port_}, {"protocol", "udp"}};
+    if (remote_rtcp_.valid()) {
+      rtcp_tuple["remoteIp"] = remote_rtcp_.ip();
+      rtcp_tuple["remotePort"] = remote_rtcp_.port();
+    }
+    item["rtcpTuple"] = rtcp_tuple;
+  }
+  if (options_.srtp_suite) item["srtpCryptoSuite"] = dp::srtp_suite_name(*options_.srtp_suite);
+  return json::array({item});
+}
+
+}  // namespace weir::control

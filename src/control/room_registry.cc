@@ -1,0 +1,39 @@
+#include "control/room_registry.h"
+
+#include "control/control_error.h"
+#include "control/ortc.h"
+
+namespace weir::control {
+
+size_t worker_index_for_room(const std::string& room_id, size_t worker_count) {
+  if (worker_count == 0) return 0;
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : room_id) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return static_cast<size_t>(hash % worker_count);
+}
+
+RoomRegistry::RoomRegistry(const ControlConfig& config, std::vector<dp::Worker*> workers,
+                           nlohmann::json media_codecs)
+    : config_(config),
+      workers_(std::move(workers)),
+      router_capabilities_(generate_router_rtp_capabilities(media_codecs)) {}
+
+Room& RoomRegistry::get_or_create(const std::string& room_id) {
+  if (room_id.empty()) throw_invalid("missing field roomId");
+  auto it = rooms_.find(room_id);
+  if (it != rooms_.end()) return *it->second;
+  dp::Worker* worker =
+      workers_.empty() ? nullptr : workers_[worker_index_for_room(room_id, workers_.size())];
+  auto room = std::make_unique<Room>(room_id, router_capabilities_, worker, config_, ids_);
+  return *rooms_.emplace(room_id, std::move(room)).first->second;
+}
+
+void RoomRegistry::close_all() {
+  for (auto& [id, room] : rooms_) room->close();
+  rooms_.clear();
+}
+
+}  // namespace weir::control

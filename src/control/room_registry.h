@@ -1,0 +1,39 @@
+// The rooms of the process by id, each created on first use (every API route gets or
+// creates its room, as the demo does) and pinned to one dataplane worker by a stable hash
+// of its id, so a room's transports always share a core.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "control/control.h"
+#include "control/room.h"
+
+namespace weir::control {
+
+class RoomRegistry {
+ public:
+  RoomRegistry(const ControlConfig& config, std::vector<dp::Worker*> workers,
+               nlohmann::json media_codecs);
+
+  Room& get_or_create(const std::string& room_id);
+  const std::map<std::string, std::unique_ptr<Room>>& rooms() const { return rooms_; }
+  const std::vector<dp::Worker*>& workers() const { return workers_; }
+  const nlohmann::json& router_capabilities() const { return router_capabilities_; }
+  void close_all();
+
+ private:
+  ControlConfig config_;
+  std::vector<dp::Worker*> workers_;
+  nlohmann::json router_capabilities_;  // the same for every room: computed once
+  DataplaneIds ids_;
+  std::map<std::string, std::unique_ptr<Room>> rooms_;
+};
+
+// FNV-1a 64 of the room id modulo worker_count: stable across runs and builds.
+size_t worker_index_for_room(const std::string& room_id, size_t worker_count);
+
+}  // namespace weir::control
