@@ -1,0 +1,126 @@
+#include "api_client.h"
+
+// GCC 12 with -fsanitize flags a false "maybe-uninitialized" inside Beast's response
+// parser (boost::optional in content_length); the header is not ours to fix.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#pragma GCC diagnostic pop
+
+namespace weir::pktgen {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string ApiResponse::describe(std::string_view what) const {
+  std::string out(what);
+  if (status == 0) return out + ": " + transport_error;
+  out += " -> " + std::to_string(status) + ": ";
+  if (json.is_object() && json.contains("errorReason") && json["errorReason"].is_string()) {
+    return out + json["errorReason"].get<std::string>();
+  }
+  return out + body;
+}
+
+bool parse_http_url(std::string_view url, std::string& host, std::string& port) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.substr(0, kScheme.size()) != kScheme) return false;
+  url.remove_prefix(kScheme.size());
+  if (const auto slash = url.find('/'); slash != std::string_view::npos) {
+    if (url.substr(slash) != "/") return false;
+    url = url.substr(0, slash);
+  }
+  const auto colon = url.rfind(':');
+  if (colon == std::string_view::npos) {
+    host = url;
+    port = "80";
+  } else {
+    host = url.substr(0, colon);
+    port = url.substr(colon + 1);
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  }
+  return !host.empty();
+}
+
+struct ApiClient::Connection {
+  asio::io_context io;
+  tcp::socket socket{io};
+  beast::flat_buffer buffer;
+  bool open = false;
+};
+
+ApiClient::ApiClient(std::string host, std::string port)
+    : host_(std::move(host)), port_(std::move(port)), conn_(std::make_unique<Connection>()) {}
+
+ApiClient::~ApiClient() {
+  if (conn_->open) {
+    beast::error_code ec;
+    conn_->socket.shutdown(tcp::socket::shutdown_both, ec);
+    conn_->socket.close(ec);
+  }
+}
+
+ApiResponse ApiClient::request(Method method, const std::string& target,
+                               const nlohmann::json* body) {
+  ApiResponse out;
+  http::request<http::string_body> req;
+  req.method(method == Method::get    ? http::verb::get
+             : method == Method::post ? http::verb::post
+                                      : http::verb::delete_);
+  req.target(target);
+  req.version(11);
+  req.set(http::field::host, host_ + ":" + port_);
+  req.set(http::field::user_agent, "weir-pktgen");
+  req.keep_alive(true);
+  if (body != nullptr) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body->dump();
+  }
+  req.prepare_payload();
+
+  // A kept-alive connection may have been closed by the server since the last request:
+  // one retry on a fresh connection covers that without hiding a real failure.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    beast::error_code ec;
+    Connection& c = *conn_;
+    if (!c.open) {
+      tcp::resolver resolver(c.io);
+      const auto endpoints = resolver.resolve(host_, port_, ec);
+      if (!ec) asio::connect(c.socket, endpoints, ec);
+      if (ec) {
+        out.transport_error = "cannot connect to " + host_ + ":" + port_ + ": " + ec.message();
+        return out;
+      }
+      c.open = true;
+      c.buffer.clear();
+    }
+    http::write(c.socket, req, ec);
+    http::response<http::string_body> res;
+    if (!ec) http::read(c.socket, c.buffer, res, ec);
+    if (ec) {
+      c.socket.close(ec);
+      c.open = false;
+      out.transport_error = "HTTP exchange failed: " + ec.message();
+      continue;
+    }
+    if (!res.keep_alive()) {
+      c.socket.close(ec);
+      c.open = false;
+    }
+    out.status = static_cast<int>(res.result_int());
+    out.body = std::move(res.body());
+    out.json = nlohmann::json::parse(out.body, nullptr, /*allow_exceptions=*/false);
+    if (out.json.is_discarded()) out.json = nullptr;
+    out.transport_error.clear();
+    return out;
+  }
+  return out;
+}
+
+}  // namespace weir::pktgen

@@ -1,0 +1,281 @@
+#include "fanout_run.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <exception>
+#include <optional>
+
+#include "api_client.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "dataplane/srtp_session.h"
+#include "fanout_scenario.h"
+#include "proc_stats.h"
+#include "receiver.h"
+#include "result_line.h"
+#include "sender.h"
+#include "srtp_keys.h"
+
+namespace weir::pktgen {
+namespace {
+
+constexpr uint64_t kSecond = 1000000000ull;
+// After the window, packets sent in it may still be in flight; wait this long at most.
+constexpr uint64_t kDrainNs = kSecond;
+constexpr uint32_t kProtectIterations = 4000;  // x5 batches
+
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+std::string random_room() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "pktgen-";
+  for (uint8_t b : random_bytes(4)) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+class Progress {
+ public:
+  explicit Progress(bool quiet) : quiet_(quiet) {}
+  void line(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    if (quiet_) return;
+    va_list ap;
+    va_start(ap, fmt);
+    std::vfprintf(stderr, fmt, ap);
+    va_end(ap);
+  }
+
+ private:
+  bool quiet_;
+};
+
+// Everything the run needs to undo when it stops early.
+struct Teardown {
+  FanoutScenario* scenario = nullptr;
+  ~Teardown() {
+    if (scenario == nullptr) return;
+    std::string error;
+    if (!scenario->teardown(&error)) std::fprintf(stderr, "pktgen: teardown: %s\n", error.c_str());
+  }
+};
+
+int run(const Options& o) {
+  Progress progress(o.quiet);
+  // The dataplane's own info lines (engine chosen, SRTP ready) are noise in a tool's output.
+  log::set_level(log::Level::warn);
+  raise_fd_limit();
+  std::string error;
+  if (!dp::srtp_library_init(&error)) {
+    std::fprintf(stderr, "pktgen: SRTP init: %s\n", error.c_str());
+    return 1;
+  }
+  std::optional<dp::SrtpSuite> suite;
+  if (o.suite != "none") suite = dp::srtp_suite_from_name(o.suite);
+  if (o.suite != "none" && !suite) {
+    std::fprintf(stderr, "pktgen: unknown suite %s\n", o.suite.c_str());
+    return 2;
+  }
+  std::string host, port;
+  if (!parse_http_url(o.api, host, port)) {
+    std::fprintf(stderr, "pktgen: --api must look like http://host:port, got %s\n", o.api.c_str());
+    return 2;
+  }
+
+  auto receiver = Receiver::create(o.local_ip, o.consumers, &error);
+  if (!receiver) {
+    std::fprintf(stderr, "pktgen: receiving sockets: %s\n", error.c_str());
+    return 1;
+  }
+
+  ApiClient api(host, port);
+  FanoutScenario scenario(api);
+  Teardown teardown;
+  teardown.scenario = &scenario;
+  FanoutSpec spec;
+  spec.room = o.room.empty() ? random_room() : o.room;
+  spec.suite = o.suite;
+  if (suite) spec.sender_key = random_bytes(dp::srtp_master_length(*suite));
+  spec.producer_ssrc = random_u32() | 1u;  // never 0
+  spec.producer_payload_type = 101;
+  spec.local_ip = o.local_ip;
+  spec.consumer_ports = receiver->ports();
+  FanoutPlan plan;
+  const uint64_t build_start = now_ns();
+  uint64_t last_report = build_start;
+  if (!scenario.build(spec, plan, &error, [&](size_t done) {
+        const uint64_t t = now_ns();
+        if (t - last_report >= kSecond) {
+          last_report = t;
+          progress.line("pktgen: building: %zu/%u consumers\n", done, o.consumers);
+        }
+      })) {
+    std::fprintf(stderr, "pktgen: building the scenario failed: %s\n", error.c_str());
+    return 1;
+  }
+  progress.line("pktgen: room %s: producer %s, %zu consumers built in %.1f s\n", spec.room.c_str(),
+                plan.producer_id.c_str(), plan.consumers.size(),
+                static_cast<double>(now_ns() - build_start) / 1e9);
+  if (!receiver->attach(plan.consumers, suite, o.verify_sample, &error)) {
+    std::fprintf(stderr, "pktgen: %s\n", error.c_str());
+    return 1;
+  }
+
+  SenderConfig sc;
+  sc.local_ip = o.local_ip;
+  const auto remote = dp::SocketAddress::parse(plan.producer_ip, plan.producer_port);
+  if (!remote) {
+    std::fprintf(stderr, "pktgen: producer transport address %s:%u is not an IP address\n",
+                 plan.producer_ip.c_str(), plan.producer_port);
+    return 1;
+  }
+  sc.remote = *remote;
+  sc.suite = suite;
+  sc.key = spec.sender_key;
+  sc.stream.ssrc = spec.producer_ssrc;
+  sc.stream.payload_type = spec.producer_payload_type;
+  sc.stream.rate_pps = o.rate_pps;
+  sc.stream.payload_size = o.payload_bytes;
+  sc.stream.first_sequence = static_cast<uint16_t>(random_u32());
+  sc.stream.first_timestamp = random_u32();
+  auto sender = Sender::create(sc, &error);
+  if (!sender || !sender->start(&error)) {
+    std::fprintf(stderr, "pktgen: sender: %s\n", error.c_str());
+    return 1;
+  }
+
+  // Warm-up: until every consumer has a packet, or the warm-up time is over.
+  const uint64_t start = now_ns();
+  const uint64_t warmup_end = start + static_cast<uint64_t>(o.warmup_s * 1e9);
+  uint64_t next_line = start + kSecond;
+  while (receiver->consumers_seen() < o.consumers && now_ns() < warmup_end) {
+    receiver->poll(10000);
+  }
+  if (receiver->consumers_seen() < o.consumers) {
+    std::fprintf(stderr, "pktgen: warm-up over with %u of %u consumers receiving\n",
+                 receiver->consumers_seen(), o.consumers);
+  }
+
+  // The window, defined by pktgen's packet counter.
+  ProcessSample cpu_begin, cpu_end, sample;
+  bool cpu_ok = o.server_pid == 0 || sample_process(o.server_pid, cpu_begin);
+  uint64_t rss_max_kb = cpu_begin.rss_kb;
+  const uint64_t window_begin = sender->next_counter();
+  receiver->set_window_begin(window_begin);
+  const uint64_t t0 = now_ns();
+  const uint64_t t1 = t0 + static_cast<uint64_t>(o.duration_s * 1e9);
+  next_line = t0 + kSecond;
+  uint64_t last_fwd = 0;
+  for (uint64_t now = t0; now < t1; now = now_ns()) {
+    receiver->poll(static_cast<uint32_t>(std::min<uint64_t>((t1 - now) / 1000 + 1, 10000)));
+    if (now >= next_line) {
+      next_line += kSecond;
+      if (o.server_pid != 0 && sample_process(o.server_pid, sample) && sample.rss_kb > rss_max_kb) {
+        rss_max_kb = sample.rss_kb;
+      }
+      const uint64_t fwd = receiver->window_forwarded();
+      const auto& st = receiver->stats();
+      progress.line("pktgen: t=%.0fs sent=%" PRIu64 " fwd/s=%" PRIu64 " authFail=%" PRIu64
+                    " gaps=%" PRIu64 " late=%" PRIu64 " p50=%" PRIu64 "us\n",
+                    static_cast<double>(now - t0) / 1e9, sender->next_counter() - window_begin,
+                    fwd - last_fwd, st.auth_failed, receiver->gaps(), st.late,
+                    receiver->window_latency().percentile(0.5));
+      last_fwd = fwd;
+    }
+  }
+  const uint64_t window_end = sender->next_counter();
+  const uint64_t window_ns = now_ns() - t0;
+  receiver->set_window_end(window_end);
+  if (o.server_pid != 0) cpu_ok = cpu_ok && sample_process(o.server_pid, cpu_end);
+  if (cpu_end.rss_kb > rss_max_kb) rss_max_kb = cpu_end.rss_kb;
+
+  // Drain what was sent in the window and is still on its way.
+  const uint64_t drain_end = now_ns() + kDrainNs;
+  while (window_end > 0 && !receiver->all_reached(window_end - 1) && now_ns() < drain_end) {
+    receiver->poll(10000);
+  }
+  sender->stop();
+
+  FanoutResult r;
+  r.mode = o.mode;
+  r.suite = o.suite;
+  r.consumers = o.consumers;
+  r.offered_pps = o.rate_pps;
+  r.duration_s = static_cast<double>(window_ns) / 1e9;
+  r.sent = window_end - window_begin;
+  r.expected = r.sent * o.consumers;
+  r.forwarded = receiver->window_forwarded();
+  if (o.server_pid != 0 && cpu_ok) {
+    r.server_cpu_s = cpu_end.cpu_s - cpu_begin.cpu_s;
+    r.server_rss_mb = static_cast<double>(rss_max_kb) / 1024.0;
+  } else if (o.server_pid != 0) {
+    std::fprintf(stderr, "pktgen: could not read /proc/%d: server CPU and RSS not measured\n",
+                 o.server_pid);
+  }
+  r.latency_p50_us = receiver->window_latency().percentile(0.50);
+  r.latency_p99_us = receiver->window_latency().percentile(0.99);
+  r.protect_ns = suite ? dp::measure_protect_ns(*suite, o.payload_bytes, kProtectIterations) : 0;
+  r.git = o.git;
+
+  teardown.scenario = nullptr;
+  const bool clean = scenario.teardown(&error);
+  if (!clean) std::fprintf(stderr, "pktgen: teardown: %s\n", error.c_str());
+
+  // pktgen's own CPU, to tell a slow receiver from a slow server when latency grows.
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  const double self_cpu_s =
+      static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+      static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  const auto& st = receiver->stats();
+  const auto& ss = sender->stats();
+  const auto& re = receiver->engine_stats();
+  // With --quiet the counters are printed only when something went wrong.
+  const bool anomalies = r.forwarded != r.expected ||
+                         st.auth_failed + st.replayed + st.srtp_other + st.malformed + st.foreign +
+                                 st.late + re.rx_no_buffer + ss.no_buffer + ss.protect_failures >
+                             0;
+  if (!o.quiet || anomalies) {
+    std::fprintf(
+        stderr,
+        "pktgen: received=%" PRIu64 " verified=%" PRIu64 " unverified=%" PRIu64
+        " authFailed=%" PRIu64 " replayed=%" PRIu64 " srtpOther=%" PRIu64 " malformed=%" PRIu64
+        " notRtp=%" PRIu64 " foreign=%" PRIu64 " gaps=%" PRIu64 " missing=%" PRIu64 " late=%" PRIu64
+        " | rxNoBuffer=%" PRIu64 " rxTruncated=%" PRIu64 " | sender noBuffer=%" PRIu64
+        " protectFail=%" PRIu64 " lateBursts=%" PRIu64 " txErrors=%" PRIu64 " txDropped=%" PRIu64
+        " | pktgen cpu %.2f s\n",
+        st.packets, st.verified, st.unverified, st.auth_failed, st.replayed, st.srtp_other,
+        st.malformed, st.not_rtp, st.foreign, receiver->gaps(), receiver->missing(), st.late,
+        re.rx_no_buffer, re.rx_truncated, ss.no_buffer, ss.protect_failures, ss.late_bursts,
+        sender->engine_stats().tx_errors, sender->engine_stats().tx_dropped, self_cpu_s);
+  }
+  std::printf("%s\n", format_fanout_line(r).c_str());
+  std::fflush(stdout);
+  return clean ? 0 : 1;
+}
+
+}  // namespace
+
+int run_fanout(const Options& options) {
+  // The control path uses nlohmann::json, which throws on an answer of the wrong shape:
+  // that is a failed run, reported as such, not a crash.
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pktgen: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace weir::pktgen

@@ -1,0 +1,177 @@
+#include "fanout_scenario.h"
+
+#include "srtp_keys.h"
+
+namespace weir::pktgen {
+namespace {
+
+using json = nlohmann::json;
+using Method = ApiClient::Method;
+
+std::string random_id(const char* prefix) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = prefix;
+  for (uint8_t b : random_bytes(8)) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+json transport_request(const std::string& suite, bool comedia) {
+  json body = {
+      {"type", "plain"}, {"comedia", comedia}, {"rtcpMux", true}, {"enableSrtp", suite != "none"}};
+  if (suite != "none") body["srtpCryptoSuite"] = suite;
+  return body;
+}
+
+// weir's srtpParameters from a transport answer; true (and key empty) when SRTP is off.
+bool read_weir_key(const json& answer, const std::string& suite, std::vector<uint8_t>& key,
+                   std::string* error) {
+  if (suite == "none") return true;
+  const auto it = answer.find("srtpParameters");
+  if (it == answer.end() || !it->is_object() || !it->contains("keyBase64") ||
+      !(*it)["keyBase64"].is_string() ||
+      !base64_decode((*it)["keyBase64"].get<std::string>(), key)) {
+    *error = "transport answer without a usable srtpParameters.keyBase64: " + answer.dump();
+    return false;
+  }
+  if ((*it).value("cryptoSuite", std::string()) != suite) {
+    *error = "transport answer has cryptoSuite " + (*it).value("cryptoSuite", std::string("?")) +
+             ", asked for " + suite;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string* error,
+                           const std::function<void(size_t)>& progress) {
+  room_ = spec.room;
+  const std::string room_path = "/rooms/" + spec.room;
+  auto call = [&](Method m, const std::string& target, const json* body, json& answer,
+                  const char* what) {
+    ApiResponse r = api_.request(m, target, body);
+    if (!r.ok()) {
+      *error = r.describe(std::string(what) + " " + target);
+      return false;
+    }
+    answer = std::move(r.json);
+    return true;
+  };
+
+  json caps;
+  if (!call(Method::get, room_path, nullptr, caps, "GET")) return false;
+  if (!caps.is_object() || !caps.contains("codecs")) {
+    *error = "GET " + room_path + " answered without codecs: " + caps.dump();
+    return false;
+  }
+
+  // The producing side: no rtpCapabilities, it only sends.
+  json answer;
+  plan.producer_broadcaster = random_id("pktgen-tx-");
+  json bc = {{"id", plan.producer_broadcaster},
+             {"displayName", "pktgen sender"},
+             {"device", {{"name", "pktgen"}, {"version", "1"}}}};
+  if (!call(Method::post, room_path + "/broadcasters", &bc, answer, "POST")) return false;
+  broadcasters_.push_back(plan.producer_broadcaster);
+  const std::string tx_base = room_path + "/broadcasters/" + plan.producer_broadcaster;
+
+  json treq = transport_request(spec.suite, /*comedia=*/true);
+  if (!call(Method::post, tx_base + "/transports", &treq, answer, "POST")) return false;
+  plan.producer_transport_id = answer.value("id", std::string());
+  plan.producer_ip = answer.value("ip", std::string());
+  plan.producer_port = answer.value("port", uint16_t{0});
+  if (plan.producer_transport_id.empty() || plan.producer_ip.empty() || plan.producer_port == 0) {
+    *error = "producer transport answer lacks id/ip/port: " + answer.dump();
+    return false;
+  }
+  std::vector<uint8_t> unused_key;
+  if (!read_weir_key(answer, spec.suite, unused_key, error)) return false;
+  const std::string tx_transport = tx_base + "/transports/" + plan.producer_transport_id;
+  if (spec.suite != "none") {
+    json conn = {{"srtpParameters",
+                  {{"cryptoSuite", spec.suite}, {"keyBase64", base64_encode(spec.sender_key)}}}};
+    if (!call(Method::post, tx_transport + "/connect", &conn, answer, "POST")) return false;
+  }
+  json produce = {{"kind", "video"},
+                  {"rtpParameters",
+                   {{"codecs", json::array({{{"mimeType", "video/VP8"},
+                                             {"payloadType", spec.producer_payload_type},
+                                             {"clockRate", 90000}}})},
+                    {"encodings", json::array({{{"ssrc", spec.producer_ssrc}}})},
+                    {"rtcp", {{"cname", "pktgen"}}}}}};
+  if (!call(Method::post, tx_transport + "/producers", &produce, answer, "POST")) return false;
+  plan.producer_id = answer.value("id", std::string());
+  if (plan.producer_id.empty()) {
+    *error = "produce answer without id: " + answer.dump();
+    return false;
+  }
+
+  // The consuming side takes the router's own capabilities, so it can consume anything.
+  plan.consumer_broadcaster = random_id("pktgen-rx-");
+  json rc = {{"id", plan.consumer_broadcaster},
+             {"displayName", "pktgen receivers"},
+             {"device", {{"name", "pktgen"}, {"version", "1"}}},
+             {"rtpCapabilities", caps}};
+  if (!call(Method::post, room_path + "/broadcasters", &rc, answer, "POST")) return false;
+  broadcasters_.push_back(plan.consumer_broadcaster);
+  const std::string rx_base = room_path + "/broadcasters/" + plan.consumer_broadcaster;
+
+  plan.consumers.clear();
+  plan.consumers.reserve(spec.consumer_ports.size());
+  json creq = transport_request(spec.suite, /*comedia=*/false);
+  for (size_t i = 0; i < spec.consumer_ports.size(); ++i) {
+    ConsumerInfo ci;
+    if (!call(Method::post, rx_base + "/transports", &creq, answer, "POST")) return false;
+    ci.transport_id = answer.value("id", std::string());
+    if (ci.transport_id.empty()) {
+      *error = "consumer transport answer without id: " + answer.dump();
+      return false;
+    }
+    if (!read_weir_key(answer, spec.suite, ci.weir_key, error)) return false;
+    const std::string transport = rx_base + "/transports/" + ci.transport_id;
+    json conn = {{"ip", spec.local_ip}, {"port", spec.consumer_ports[i]}};
+    if (spec.suite != "none") {
+      // weir decrypts this remote's RTCP with it; pktgen sends none, but SRTP needs one.
+      conn["srtpParameters"] = {{"cryptoSuite", spec.suite},
+                                {"keyBase64", base64_encode(random_bytes(spec.sender_key.size()))}};
+    }
+    if (!call(Method::post, transport + "/connect", &conn, answer, "POST")) return false;
+    if (!call(Method::post, transport + "/consume?producerId=" + plan.producer_id, nullptr, answer,
+              "POST")) {
+      return false;
+    }
+    ci.consumer_id = answer.value("id", std::string());
+    const json& rtp = answer.contains("rtpParameters") ? answer["rtpParameters"] : json();
+    if (ci.consumer_id.empty() || !rtp.is_object() || !rtp.contains("encodings") ||
+        !rtp["encodings"].is_array() || rtp["encodings"].empty() || !rtp.contains("codecs") ||
+        !rtp["codecs"].is_array() || rtp["codecs"].empty()) {
+      *error = "consume answer lacks id/rtpParameters: " + answer.dump();
+      return false;
+    }
+    ci.ssrc = rtp["encodings"][0].value("ssrc", uint32_t{0});
+    ci.payload_type = rtp["codecs"][0].value("payloadType", uint8_t{0});
+    plan.consumers.push_back(std::move(ci));
+    if (progress) progress(i + 1);
+  }
+  return true;
+}
+
+bool FanoutScenario::teardown(std::string* error) {
+  bool ok = true;
+  // Consumers first, so the producer's deletion does not fan out closes to them.
+  for (auto it = broadcasters_.rbegin(); it != broadcasters_.rend(); ++it) {
+    const ApiResponse r =
+        api_.request(Method::del, "/rooms/" + room_ + "/broadcasters/" + *it, nullptr);
+    if (r.status != 200) {
+      if (ok) *error = r.describe("DELETE broadcaster " + *it);
+      ok = false;
+    }
+  }
+  broadcasters_.clear();
+  return ok;
+}
+
+}  // namespace weir::pktgen

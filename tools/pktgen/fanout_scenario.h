@@ -1,0 +1,61 @@
+// Builds the fanout scenario on weir through its broadcaster HTTP API, and takes it down:
+// a producing broadcaster with one plain transport (comedia, rtcp-mux) and a VP8 producer,
+// and a consuming broadcaster with one plain transport per consumer (connected to one of
+// pktgen's sockets) consuming that producer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api_client.h"
+
+namespace weir::pktgen {
+
+struct FanoutSpec {
+  std::string room;
+  std::string suite;                // SRTP suite name, or "none"
+  std::vector<uint8_t> sender_key;  // pktgen's master key for the producer transport
+  uint32_t producer_ssrc = 0;
+  uint8_t producer_payload_type = 101;
+  std::string local_ip;
+  std::vector<uint16_t> consumer_ports;  // pktgen's receiving sockets, one per consumer
+};
+
+struct ConsumerInfo {
+  std::string transport_id;
+  std::string consumer_id;
+  uint32_t ssrc = 0;
+  uint8_t payload_type = 0;
+  std::vector<uint8_t> weir_key;  // what weir encrypts this consumer's packets with
+};
+
+struct FanoutPlan {
+  std::string producer_broadcaster;
+  std::string consumer_broadcaster;
+  std::string producer_transport_id;
+  std::string producer_id;
+  std::string producer_ip;  // where pktgen sends the producer's RTP
+  uint16_t producer_port = 0;
+  std::vector<ConsumerInfo> consumers;
+};
+
+class FanoutScenario {
+ public:
+  explicit FanoutScenario(ApiClient& api) : api_(api) {}
+  // On failure returns false with *error holding the failing call and weir's errorReason;
+  // whatever was created stays recorded for teardown(). progress(i) is called per consumer.
+  bool build(const FanoutSpec& spec, FanoutPlan& plan, std::string* error,
+             const std::function<void(size_t)>& progress = {});
+  // Deletes both broadcasters (which closes their transports, producers and consumers).
+  // Returns false with *error if a DELETE failed.
+  bool teardown(std::string* error);
+
+ private:
+  ApiClient& api_;
+  std::string room_;
+  std::vector<std::string> broadcasters_;
+};
+
+}  // namespace weir::pktgen

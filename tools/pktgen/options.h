@@ -1,0 +1,32 @@
+// pktgen's command line. Parsing is pure (no I/O) so that tests can feed it argv arrays.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace weir::pktgen {
+
+struct Options {
+  std::string api = "http://127.0.0.1:4443";
+  std::string room;  // empty: a random id is chosen at start
+  uint32_t consumers = 100;
+  uint32_t rate_pps = 100;
+  double duration_s = 10;
+  double warmup_s = 2;
+  uint32_t payload_bytes = 1100;
+  std::string suite = "AES_CM_128_HMAC_SHA1_80";  // or "none" for plain RTP
+  int server_pid = 0;                             // 0: server CPU/RSS not measured
+  std::string local_ip = "127.0.0.1";
+  std::string mode = "uring";
+  std::string git = "unknown";
+  uint32_t verify_sample = 1;
+  bool quiet = false;
+  bool help = false;
+};
+
+// Accepts "--name value" and "--name=value". False with *error naming the option on an
+// unknown option, a missing value or a value out of range.
+bool parse_options(int argc, const char* const* argv, Options& out, std::string* error);
+const char* usage_text();
+
+}  // namespace weir::pktgen

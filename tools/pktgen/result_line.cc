@@ -1,0 +1,56 @@
+#include "result_line.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace weir::pktgen {
+namespace {
+
+double round_to(double v, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
+}
+
+}  // namespace
+
+double loss_pct(uint64_t expected, uint64_t forwarded) {
+  if (expected == 0) return 0;
+  const uint64_t lost = forwarded >= expected ? 0 : expected - forwarded;
+  return 100.0 * static_cast<double>(lost) / static_cast<double>(expected);
+}
+
+std::string format_fanout_line(const FanoutResult& r) {
+  nlohmann::ordered_json j;
+  j["scenario"] = "fanout";
+  j["mode"] = r.mode;
+  j["suite"] = r.suite;
+  j["producers"] = r.producers;
+  j["consumers"] = r.consumers;
+  j["offered_pps"] = r.offered_pps;
+  j["duration_s"] = round_to(r.duration_s, 3);
+  j["sent"] = r.sent;
+  j["expected"] = r.expected;
+  j["forwarded"] = r.forwarded;
+  j["loss_pct"] = round_to(loss_pct(r.expected, r.forwarded), 4);
+  if (r.server_cpu_s) {
+    j["server_cpu_s"] = round_to(*r.server_cpu_s, 3);
+    j["cpu_ns_per_fwd"] = r.forwarded == 0
+                              ? nlohmann::ordered_json(nullptr)
+                              : nlohmann::ordered_json(static_cast<uint64_t>(std::llround(
+                                    *r.server_cpu_s * 1e9 / static_cast<double>(r.forwarded))));
+  } else {
+    j["server_cpu_s"] = nullptr;
+    j["cpu_ns_per_fwd"] = nullptr;
+  }
+  j["latency_us"] = {{"p50", r.latency_p50_us}, {"p99", r.latency_p99_us}};
+  if (r.server_rss_mb) {
+    j["server_rss_mb"] = round_to(*r.server_rss_mb, 1);
+  } else {
+    j["server_rss_mb"] = nullptr;
+  }
+  j["protect_ns"] = static_cast<uint64_t>(std::llround(r.protect_ns));
+  j["git"] = r.git;
+  return j.dump();
+}
+
+}  // namespace weir::pktgen

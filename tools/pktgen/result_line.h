@@ -1,0 +1,32 @@
+// The one JSON line a scenario prints (docs/benchmarks.md "What every scenario prints").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace weir::pktgen {
+
+struct FanoutResult {
+  std::string mode = "uring";
+  std::string suite;
+  uint32_t producers = 1;
+  uint32_t consumers = 0;
+  uint32_t offered_pps = 0;
+  double duration_s = 0;
+  uint64_t sent = 0;
+  uint64_t expected = 0;
+  uint64_t forwarded = 0;
+  std::optional<double> server_cpu_s;  // absent without --server-pid: printed as null
+  uint64_t latency_p50_us = 0;
+  uint64_t latency_p99_us = 0;
+  std::optional<double> server_rss_mb;
+  double protect_ns = 0;
+  std::string git = "unknown";
+};
+
+double loss_pct(uint64_t expected, uint64_t forwarded);
+// Keys in the order of benchmarks.md; one line, no trailing newline.
+std::string format_fanout_line(const FanoutResult& r);
+
+}  // namespace weir::pktgen
