@@ -26,7 +26,17 @@ json worker_stats_json(const dp::Worker& worker) {
           {"txBytes", c.tx_bytes.get()},
           {"submits", engine.submits},
           {"poolAvailable", worker.pool_available()},
-          {"dropped", drop_counters_json(c.dropped)}};
+          {"dropped", drop_counters_json(c.dropped)},
+          // What the kernel side of the engine reports: sends completed, refused by the
+          // kernel (txErrors) or dropped for want of a submission slot (txDropped), and
+          // datagrams lost before reaching weir's tables.
+          {"io",
+           {{"rxPackets", engine.rx_packets},
+            {"rxTruncated", engine.rx_truncated},
+            {"rxNoBuffer", engine.rx_no_buffer},
+            {"txCompleted", engine.tx_packets},
+            {"txErrors", engine.tx_errors},
+            {"txDropped", engine.tx_dropped}}}};
 }
 
 }  // namespace weir::control

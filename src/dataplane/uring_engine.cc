@@ -84,6 +84,7 @@ class UringEngine final : public UdpEngine {
   void rearm_sockets();
   void submit_pending();
   size_t reap(RxPacket* out, size_t max);
+  bool make_send_room();
   bool handle_recv(const io_uring_cqe* cqe, RxPacket* out);
   void handle_send(const io_uring_cqe* cqe);
 
@@ -108,6 +109,10 @@ class UringEngine final : public UdpEngine {
 
   std::vector<SendSlot> send_slots_;
   std::vector<uint32_t> free_send_slots_;
+  // Datagrams reaped while tx_burst waited for send slots; rx_burst hands them out first.
+  std::vector<RxPacket> stash_;
+  size_t stash_head_ = 0;
+  size_t stash_count_ = 0;
 
   int wake_fd_ = -1;
   uint64_t wake_value_ = 0;
@@ -188,6 +193,7 @@ bool UringEngine::init(std::string* error) {
   lent_.assign(pool_.count(), 0);
   send_slots_.resize(depth);
   free_send_slots_.reserve(depth);
+  stash_.resize(4096);
   for (uint32_t i = depth; i > 0; --i) free_send_slots_.push_back(i - 1);
   sockets_.reserve(64);
   free_socket_indexes_.reserve(64);
@@ -207,6 +213,7 @@ UringEngine::~UringEngine() {
     if (lent_[i]) pool_.release(pool_.at(i));
   for (SendSlot& s : send_slots_)
     if (s.buf != nullptr) pool_.release(s.buf);
+  for (size_t i = 0; i < stash_count_; ++i) pool_.release(stash_[(stash_head_ + i) % stash_.size()].buf);
   for (SocketSlot& s : sockets_)
     if (s.active) close(s.fd);
   if (wake_fd_ >= 0) close(wake_fd_);
@@ -441,7 +448,13 @@ size_t UringEngine::reap(RxPacket* out, size_t max) {
 size_t UringEngine::rx_burst(RxPacket* out, size_t max, uint32_t timeout_us) {
   if (max == 0 || !ensure_enabled()) return 0;
   woken_ = false;
-  size_t n = reap(out, max);
+  size_t n = 0;
+  while (stash_count_ > 0 && n < max) {
+    out[n++] = stash_[stash_head_];
+    stash_head_ = (stash_head_ + 1) % stash_.size();
+    --stash_count_;
+  }
+  n += reap(out + n, max - n);
   refill_buffer_ring();
   rearm_sockets();
   // A wake() that landed before this burst must not be slept through.
@@ -459,6 +472,41 @@ size_t UringEngine::rx_burst(RxPacket* out, size_t max, uint32_t timeout_us) {
   return n;
 }
 
+// Submits what is queued and collects completions until a send slot is free. Receive
+// completions met on the way are kept in the stash, in order, for the next rx_burst.
+bool UringEngine::make_send_room() {
+  for (int round = 0; round < 1000 && free_send_slots_.empty(); ++round) {
+    if (io_uring_sq_ready(&ring_) > 0) {
+      io_uring_submit(&ring_);
+      ++stats_.submits;
+    }
+    unsigned got = io_uring_peek_batch_cqe(&ring_, cqes_, kCqeBatch);
+    if (got == 0) {
+      io_uring_cqe* cqe = nullptr;
+      io_uring_wait_cqe(&ring_, &cqe);
+      continue;
+    }
+    unsigned used = 0;
+    for (; used < got; ++used) {
+      const io_uring_cqe* cqe = cqes_[used];
+      const auto kind = kind_of(cqe->user_data);
+      if (kind == kSend) {
+        handle_send(cqe);
+      } else if (kind == kRecv) {
+        if (stash_count_ == stash_.size()) break;  // full: leave the rest in the ring
+        const size_t at = (stash_head_ + stash_count_) % stash_.size();
+        if (handle_recv(cqe, &stash_[at])) ++stash_count_;
+      } else if (kind == kWake) {
+        woken_ = true;
+        arm_wake();
+      }
+    }
+    io_uring_cq_advance(&ring_, used);
+    if (used < got && free_send_slots_.empty()) return false;
+  }
+  return !free_send_slots_.empty();
+}
+
 void UringEngine::tx_burst(TxPacket* pkts, size_t n) {
   if (n == 0) return;
   if (!ensure_enabled()) {
@@ -473,12 +521,19 @@ void UringEngine::tx_burst(TxPacket* pkts, size_t n) {
       pool_.release(p.buf);
       continue;
     }
-    if (free_send_slots_.empty()) {
+    // A fan-out burst can queue more sends than there are slots: wait for the kernel to
+    // finish some rather than dropping what was already forwarded.
+    if (free_send_slots_.empty() && !make_send_room()) {
       ++stats_.tx_dropped;
       pool_.release(p.buf);
       continue;
     }
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {
+      io_uring_submit(&ring_);
+      ++stats_.submits;
+      sqe = io_uring_get_sqe(&ring_);
+    }
     if (sqe == nullptr) {
       ++stats_.tx_dropped;
       pool_.release(p.buf);
