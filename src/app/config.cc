@@ -1,1 +1,403 @@
-// placeholder
+#include "app/config.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+
+#ifndef WEIR_VERSION
+#define WEIR_VERSION "unknown"
+#endif
+
+namespace weir::app {
+namespace {
+
+enum class Opt {
+  listen_ip,
+  announced_address,
+  rtc_min_port,
+  rtc_max_port,
+  workers,
+  log_level,
+  http_ip,
+  http_port,
+  io_engine,
+  max_http_connections,
+  max_http_body_bytes,
+};
+
+enum class Kind { text, number };
+
+struct OptionInfo {
+  Opt id;
+  const char* key;    // JSON key
+  const char* flag;   // long option, without "--"
+  const char* value;  // placeholder in --help
+  Kind kind;
+  uint64_t min, max;  // numbers only
+  const char* default_text;
+  const char* help;
+};
+
+constexpr uint64_t kMaxWorkers = 64;
+
+// One table drives the JSON keys, the flags, the range checks and --help.
+const OptionInfo kOptions[] = {
+    {Opt::listen_ip, "listenIp", "listen-ip", "IP", Kind::text, 0, 0, "127.0.0.1",
+     "IP address the media (RTP/RTCP) UDP sockets bind to. 0.0.0.0 needs announcedAddress."},
+    {Opt::announced_address, "announcedAddress", "announced-address", "ADDR", Kind::text, 0, 0,
+     "none", "Address given to clients instead of listenIp (public IP behind NAT, or a host name)."},
+    {Opt::rtc_min_port, "rtcMinPort", "rtc-min-port", "PORT", Kind::number, 1, 65535, "40000",
+     "Lowest UDP port for media transports."},
+    {Opt::rtc_max_port, "rtcMaxPort", "rtc-max-port", "PORT", Kind::number, 1, 65535, "49999",
+     "Highest UDP port for media transports (a transport without rtcpMux takes two)."},
+    {Opt::workers, "workers", "workers", "N", Kind::number, 1, kMaxWorkers, "1",
+     "Dataplane worker threads (one per core you give weir), 1 to 64."},
+    {Opt::log_level, "logLevel", "log-level", "LEVEL", Kind::text, 0, 0, "info",
+     "Log verbosity: trace, debug, info, warn, error or off. debug logs every HTTP request."},
+    {Opt::http_ip, "httpIp", "http-ip", "IP", Kind::text, 0, 0, "127.0.0.1",
+     "IP address the broadcaster HTTP API listens on."},
+    {Opt::http_port, "httpPort", "http-port", "PORT", Kind::number, 0, 65535, "4443",
+     "TCP port of the broadcaster HTTP API; 0 picks a free port (shown in the ready line)."},
+    {Opt::io_engine, "ioEngine", "io-engine", "ENGINE", Kind::text, 0, 0, "auto",
+     "UDP I/O: auto (io_uring, else recvmmsg), io_uring (same, but warns loudly when it has to "
+     "fall back) or recvmmsg (always the fallback)."},
+    {Opt::max_http_connections, "maxHttpConnections", "max-http-connections", "N", Kind::number,
+     1, 1000000, "1024", "Open HTTP connections at most; more are answered 503 and closed."},
+    {Opt::max_http_body_bytes, "maxHttpBodyBytes", "max-http-body-bytes", "BYTES", Kind::number,
+     1, 1ull << 30, "1048576", "Largest HTTP request body; larger ones are answered 413."},
+};
+
+const OptionInfo* find_by_key(std::string_view key) {
+  for (const OptionInfo& o : kOptions) {
+    if (key == o.key) return &o;
+  }
+  return nullptr;
+}
+
+bool set_number(Config& c, const OptionInfo& o, uint64_t v, const std::string& origin,
+                std::string* error) {
+  if (v < o.min || v > o.max) {
+    *error = std::string(o.key) + " (" + std::to_string(v) + ") must be between " +
+             std::to_string(o.min) + " and " + std::to_string(o.max) + " (from " + origin + ")";
+    return false;
+  }
+  switch (o.id) {
+    case Opt::rtc_min_port: c.rtc_min_port = static_cast<uint16_t>(v); break;
+    case Opt::rtc_max_port: c.rtc_max_port = static_cast<uint16_t>(v); break;
+    case Opt::workers: c.workers = static_cast<uint32_t>(v); break;
+    case Opt::http_port: c.http_port = static_cast<uint16_t>(v); break;
+    case Opt::max_http_connections: c.max_http_connections = static_cast<uint32_t>(v); break;
+    case Opt::max_http_body_bytes: c.max_http_body_bytes = v; break;
+    default: break;
+  }
+  return true;
+}
+
+bool set_text(Config& c, const OptionInfo& o, const std::string& v, const std::string& origin,
+              std::string* error) {
+  auto bad = [&](const char* expected) {
+    *error = std::string(o.key) + " (\"" + v + "\") must be " + expected + " (from " + origin + ")";
+    return false;
+  };
+  switch (o.id) {
+    case Opt::listen_ip: c.listen_ip = v; break;
+    case Opt::announced_address: c.announced_address = v; break;
+    case Opt::http_ip: c.http_ip = v; break;
+    case Opt::log_level:
+      if (!log::parse_level(v, c.log_level)) return bad("one of trace, debug, info, warn, error, off");
+      break;
+    case Opt::io_engine:
+      if (v == "auto") {
+        c.io_engine = IoEngine::automatic;
+      } else if (v == "io_uring") {
+        c.io_engine = IoEngine::io_uring;
+      } else if (v == "recvmmsg") {
+        c.io_engine = IoEngine::recvmmsg;
+      } else {
+        return bad("one of auto, io_uring, recvmmsg");
+      }
+      break;
+    default: break;
+  }
+  return true;
+}
+
+// A flag's value: numbers must be plain decimal digits, nothing else.
+bool set_from_text(Config& c, const OptionInfo& o, const std::string& v, const std::string& origin,
+                   std::string* error) {
+  if (o.kind == Kind::text) return set_text(c, o, v, origin, error);
+  uint64_t n = 0;
+  const char* end = v.data() + v.size();
+  auto [ptr, ec] = std::from_chars(v.data(), end, n);
+  if (v.empty() || ec != std::errc() || ptr != end) {
+    *error = std::string(o.key) + ": \"" + v + "\" is not a whole number (from " + origin + ")";
+    return false;
+  }
+  return set_number(c, o, n, origin, error);
+}
+
+bool is_ip_literal(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool is_unspecified_ip(const std::string& s) { return s == "0.0.0.0" || s == "::"; }
+
+// Word-wraps text into lines of at most width columns, continuation lines indented; the
+// first line continues wherever the caller's line is.
+std::string wrap(std::string_view text, size_t indent, size_t width) {
+  std::string out;
+  size_t column = indent;
+  while (!text.empty()) {
+    size_t space = text.find(' ');
+    std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view{} : text.substr(space + 1);
+    if (column > indent && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (column > indent) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+  }
+  return out + "\n";
+}
+
+}  // namespace
+
+const char* io_engine_name(IoEngine engine) {
+  switch (engine) {
+    case IoEngine::automatic: return "auto";
+    case IoEngine::io_uring: return "io_uring";
+    case IoEngine::recvmmsg: return "recvmmsg";
+  }
+  return "?";
+}
+
+bool apply_json_config(const nlohmann::json& json, const std::string& source, Config& config,
+                       std::string* error) {
+  if (!json.is_object()) {
+    *error = "configuration " + source + " must be a JSON object, got " + json.type_name();
+    return false;
+  }
+  for (const auto& [key, value] : json.items()) {
+    const OptionInfo* o = find_by_key(key);
+    if (!o) {
+      std::string known;
+      for (const OptionInfo& k : kOptions) known += (known.empty() ? "" : ", ") + std::string(k.key);
+      *error = "unknown key \"" + key + "\" in " + source + " (known keys: " + known + ")";
+      return false;
+    }
+    if (o->kind == Kind::number) {
+      if (value.is_number_unsigned()) {
+        if (!set_number(config, *o, value.get<uint64_t>(), source, error)) return false;
+      } else if (value.is_number_integer()) {
+        *error = std::string(o->key) + " (" + value.dump() + ") must not be negative (from " +
+                 source + ")";
+        return false;
+      } else {
+        *error = std::string(o->key) + " must be a whole number, got " +
+                 (value.is_number() ? "a fractional number " + value.dump()
+                                    : std::string(value.type_name()) + " " + value.dump()) +
+                 " (from " + source + ")";
+        return false;
+      }
+    } else {
+      if (!value.is_string()) {
+        *error = std::string(o->key) + " must be a string, got " + value.type_name() + " " +
+                 value.dump() + " (from " + source + ")";
+        return false;
+      }
+      if (!set_text(config, *o, value.get<std::string>(), source, error)) return false;
+    }
+  }
+  return true;
+}
+
+bool load_config_file(const std::string& path, Config& config, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot read configuration file \"" + path + "\": " + std::strerror(errno);
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json;
+  try {
+    // Comments are allowed: operators annotate their configuration files.
+    json = nlohmann::json::parse(text.str(), nullptr, true, true);
+  } catch (const nlohmann::json::parse_error& e) {
+    *error = "configuration file \"" + path + "\" is not valid JSON: " + e.what();
+    return false;
+  }
+  return apply_json_config(json, "configuration file \"" + path + "\"", config, error);
+}
+
+bool validate_config(const Config& c, std::string* error) {
+  if (!is_ip_literal(c.listen_ip)) {
+    *error = "listenIp (\"" + c.listen_ip + "\") is not an IPv4 or IPv6 address";
+    return false;
+  }
+  if (is_unspecified_ip(c.listen_ip) && c.announced_address.empty()) {
+    *error = "listenIp " + c.listen_ip +
+             " needs announcedAddress: clients cannot send media to an unspecified address";
+    return false;
+  }
+  if (c.announced_address.find_first_of(" \t\r\n/") != std::string::npos) {
+    *error = "announcedAddress (\"" + c.announced_address + "\") must be an IP address or host name";
+    return false;
+  }
+  if (!is_ip_literal(c.http_ip)) {
+    *error = "httpIp (\"" + c.http_ip + "\") is not an IPv4 or IPv6 address";
+    return false;
+  }
+  if (c.rtc_min_port == 0) {
+    *error = "rtcMinPort must be between 1 and 65535";
+    return false;
+  }
+  if (c.rtc_min_port > c.rtc_max_port) {
+    *error = "rtcMinPort (" + std::to_string(c.rtc_min_port) + ") must not exceed rtcMaxPort (" +
+             std::to_string(c.rtc_max_port) + ")";
+    return false;
+  }
+  if (c.rtc_max_port - c.rtc_min_port + 1 < 2) {
+    *error = "the port range rtcMinPort-rtcMaxPort (" + std::to_string(c.rtc_min_port) + "-" +
+             std::to_string(c.rtc_max_port) +
+             ") must hold at least 2 ports (a transport needs one for RTP and one for RTCP)";
+    return false;
+  }
+  if (c.workers < 1 || c.workers > kMaxWorkers) {
+    *error = "workers (" + std::to_string(c.workers) + ") must be between 1 and " +
+             std::to_string(kMaxWorkers);
+    return false;
+  }
+  if (c.max_http_connections < 1) {
+    *error = "maxHttpConnections must be at least 1";
+    return false;
+  }
+  if (c.max_http_body_bytes < 1) {
+    *error = "maxHttpBodyBytes must be at least 1";
+    return false;
+  }
+  return true;
+}
+
+CommandLine parse_command_line(int argc, char* const* argv) {
+  CommandLine out;
+  constexpr int kConfigFlag = 1000;
+  constexpr int kFirstOption = 2000;
+  std::vector<option> longopts;
+  for (size_t i = 0; i < std::size(kOptions); ++i) {
+    longopts.push_back({kOptions[i].flag, required_argument, nullptr,
+                        kFirstOption + static_cast<int>(i)});
+  }
+  longopts.push_back({"config", required_argument, nullptr, kConfigFlag});
+  longopts.push_back({"help", no_argument, nullptr, 'h'});
+  longopts.push_back({"version", no_argument, nullptr, 'V'});
+  longopts.push_back({nullptr, 0, nullptr, 0});
+
+  auto fail = [&](std::string message) {
+    out.action = CommandAction::error;
+    out.error = std::move(message);
+    return out;
+  };
+
+  // Flags are collected first and applied after the file, so that they override it
+  // wherever they appear on the line.
+  std::vector<std::pair<const OptionInfo*, std::string>> flags;
+  optind = 0;  // GNU: re-initialise, so that parsing can run more than once (tests)
+  opterr = 0;
+  while (true) {
+    int index = -1;
+    int c = getopt_long(argc, argv, "+:hV", longopts.data(), &index);
+    if (c == -1) break;
+    if (c == 'h') {
+      out.action = CommandAction::help;
+      return out;
+    }
+    if (c == 'V') {
+      out.action = CommandAction::version;
+      return out;
+    }
+    if (c == ':') {
+      return fail(std::string("option ") + argv[optind - 1] + " needs a value (see --help)");
+    }
+    if (c == '?') {
+      return fail(std::string("unknown option ") + argv[optind - 1] + " (see --help)");
+    }
+    if (c == kConfigFlag) {
+      out.config.config_file = optarg;
+      continue;
+    }
+    flags.emplace_back(&kOptions[c - kFirstOption], optarg);
+  }
+  if (optind < argc) {
+    return fail(std::string("unexpected argument \"") + argv[optind] + "\" (see --help)");
+  }
+
+  std::string error;
+  if (!out.config.config_file.empty() &&
+      !load_config_file(out.config.config_file, out.config, &error)) {
+    return fail(error);
+  }
+  for (const auto& [o, value] : flags) {
+    if (!set_from_text(out.config, *o, value, std::string("--") + o->flag, &error)) {
+      return fail(error);
+    }
+  }
+  if (!validate_config(out.config, &error)) return fail(error);
+  return out;
+}
+
+const char* weir_version() { return WEIR_VERSION; }
+
+std::string version_text() { return std::string("weir ") + WEIR_VERSION + "\n"; }
+
+std::string usage_text() {
+  std::string s =
+      "Usage: weir [OPTIONS]\n"
+      "weir is a WebRTC selective forwarding unit. It serves the broadcaster HTTP API\n"
+      "and forwards RTP/SRTP between the transports created through it.\n"
+      "\n"
+      "Options (command-line flags override the configuration file):\n";
+  for (const OptionInfo& o : kOptions) {
+    std::string left = std::string("  --") + o.flag + " " + o.value;
+    s += left;
+    s += std::string(left.size() < 32 ? 32 - left.size() : 1, ' ');
+    s += wrap(o.help, 32, 80);
+    s += std::string(32, ' ') + "JSON key: " + o.key + ". Default: " + o.default_text + ".\n";
+  }
+  s +=
+      "  --config FILE                 Read options from a JSON file (keys as above;\n"
+      "                                comments allowed). Unknown keys are an error.\n"
+      "  -h, --help                    Show this help and exit.\n"
+      "  -V, --version                 Show the version and exit.\n"
+      "\n"
+      "Configuration file example:\n"
+      "  {\n";
+  const char* example[] = {
+      "    \"listenIp\": \"0.0.0.0\",",       "    \"announcedAddress\": \"203.0.113.7\",",
+      "    \"rtcMinPort\": 40000,",            "    \"rtcMaxPort\": 49999,",
+      "    \"workers\": 2,",                   "    \"logLevel\": \"info\",",
+      "    \"httpIp\": \"127.0.0.1\",",        "    \"httpPort\": 4443,",
+      "    \"ioEngine\": \"auto\",",           "    \"maxHttpConnections\": 1024,",
+      "    \"maxHttpBodyBytes\": 1048576",
+  };
+  for (const char* line : example) s += std::string(line) + "\n";
+  s +=
+      "  }\n"
+      "\n"
+      "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when startup fails,\n"
+      "2 for a bad configuration.\n";
+  return s;
+}
+
+}  // namespace weir::app

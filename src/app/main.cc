@@ -1,1 +1,166 @@
-int main() { return 0; }
+// weir's entry point: configuration, then the threads in dependency order — dataplane
+// workers, the control thread, the HTTP server — and the reverse order on SIGINT/SIGTERM.
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "app/config.h"
+#include "base/log.h"
+#include "control/control.h"
+#include "dataplane/srtp_session.h"
+#include "dataplane/worker.h"
+#include "signaling/http_server.h"
+
+namespace {
+
+using namespace weir;
+namespace net = boost::asio;
+
+// Every transport holds one or two UDP sockets; the default soft limit (1024) would cap a
+// server at a few hundred transports.
+void raise_file_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur >= lim.rlim_max) {
+    LOG_DEBUG("app", "open-file limit already at its maximum (%llu)",
+              static_cast<unsigned long long>(lim.rlim_cur));
+    return;
+  }
+  rlim_t before = lim.rlim_cur;
+  lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    LOG_WARN("app", "could not raise the open-file limit from %llu to %llu: %s",
+             static_cast<unsigned long long>(before), static_cast<unsigned long long>(lim.rlim_max),
+             std::strerror(errno));
+    return;
+  }
+  LOG_DEBUG("app", "open-file limit raised from %llu to %llu",
+            static_cast<unsigned long long>(before), static_cast<unsigned long long>(lim.rlim_max));
+}
+
+std::string url_host(const std::string& ip) {
+  return ip.find(':') == std::string::npos ? ip : "[" + ip + "]";
+}
+
+void stop_workers(std::vector<std::unique_ptr<dp::Worker>>& workers) {
+  for (auto& w : workers) w->stop();
+}
+
+int run(const app::Config& config) {
+  raise_file_limit();
+
+  std::string error;
+  if (!dp::srtp_library_init(&error)) {
+    LOG_ERROR("app", "cannot initialise SRTP: %s", error.c_str());
+    return 1;
+  }
+
+  std::vector<std::unique_ptr<dp::Worker>> workers;
+  std::vector<dp::Worker*> worker_ptrs;
+  for (uint32_t i = 0; i < config.workers; ++i) {
+    dp::WorkerConfig wc;
+    wc.index = i;
+    wc.prefer_mmsg = config.io_engine == app::IoEngine::recvmmsg;
+    workers.push_back(std::make_unique<dp::Worker>(wc));
+    if (!workers.back()->start(&error)) {
+      LOG_ERROR("app", "dataplane worker %u cannot start: %s", i, error.c_str());
+      workers.pop_back();
+      stop_workers(workers);
+      return 1;
+    }
+    worker_ptrs.push_back(workers.back().get());
+  }
+  const char* engine = workers.front()->engine_name();
+  if (config.io_engine == app::IoEngine::io_uring && std::string(engine) != "io_uring") {
+    LOG_WARN("app",
+             "ioEngine is io_uring but io_uring could not be set up: MEDIA RUNS ON %s, which "
+             "costs more system calls per packet batch. Check the kernel version, seccomp "
+             "and RLIMIT_MEMLOCK (see the I/O engine's log line above), or set ioEngine to "
+             "auto to accept the fallback quietly",
+             engine);
+  }
+
+  control::ControlConfig cc;
+  cc.listen_ip = config.listen_ip;
+  cc.announced_address = config.announced_address;
+  cc.rtc_min_port = config.rtc_min_port;
+  cc.rtc_max_port = config.rtc_max_port;
+  auto control = std::make_unique<control::Control>(cc, worker_ptrs);
+
+  net::io_context control_ctx(1);
+  auto control_work = net::make_work_guard(control_ctx);
+  std::thread control_thread([&control_ctx] { control_ctx.run(); });
+
+  signaling::HttpServerConfig hc;
+  hc.ip = config.http_ip;
+  hc.port = config.http_port;
+  hc.max_connections = config.max_http_connections;
+  hc.max_body_bytes = config.max_http_body_bytes;
+  hc.server_name = std::string("weir/") + app::weir_version();
+  signaling::HttpServer server(hc, control_ctx, *control);
+  bool serving = server.start(&error);
+  if (serving) {
+    std::string media = config.listen_ip;
+    if (!config.announced_address.empty()) media += " (announced as " + config.announced_address + ")";
+    LOG_INFO("app",
+             "weir %s ready: broadcaster API on http://%s:%u, media on %s UDP %u-%u, "
+             "%u dataplane worker%s (%s)",
+             app::weir_version(), url_host(config.http_ip).c_str(), server.port(), media.c_str(),
+             config.rtc_min_port, config.rtc_max_port, config.workers,
+             config.workers == 1 ? "" : "s", engine);
+
+    net::io_context signal_ctx(1);
+    net::signal_set signals(signal_ctx, SIGINT, SIGTERM);
+    signals.async_wait([](const boost::system::error_code& ec, int signal) {
+      if (!ec) LOG_INFO("app", "%s received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    });
+    signal_ctx.run();
+  } else {
+    LOG_ERROR("app", "%s", error.c_str());
+  }
+
+  // Reverse order: no new requests, then the control thread finishes what it has (requests
+  // in flight, then closing every room), then the dataplane.
+  server.stop();
+  net::post(control_ctx, [&control] { control->close_all(); });
+  control_work.reset();
+  control_thread.join();
+  control.reset();
+  stop_workers(workers);
+  if (serving) LOG_INFO("app", "stopped");
+  return serving ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  app::CommandLine cli = app::parse_command_line(argc, argv);
+  switch (cli.action) {
+    case app::CommandAction::help:
+      std::fputs(app::usage_text().c_str(), stdout);
+      return 0;
+    case app::CommandAction::version:
+      std::fputs(app::version_text().c_str(), stdout);
+      return 0;
+    case app::CommandAction::error:
+      std::fprintf(stderr, "weir: %s\n", cli.error.c_str());
+      return 2;
+    case app::CommandAction::run: break;
+  }
+  log::set_level(cli.config.log_level);
+  if (!cli.config.config_file.empty()) {
+    LOG_INFO("app", "configuration read from %s", cli.config.config_file.c_str());
+  }
+  return run(cli.config);
+}

@@ -1,0 +1,65 @@
+// weir's configuration: every option, its default, and how it is read — an optional JSON
+// file (--config FILE, camelCase keys) overridden by command-line flags — and validated
+// with errors that name the offending key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+
+namespace weir::app {
+
+enum class IoEngine {
+  automatic,  // io_uring, falling back to recvmmsg (logged) when it cannot be set up
+  io_uring,   // as automatic, but the fallback is a loud warning: io_uring was expected
+  recvmmsg,   // always the recvmmsg/sendmmsg fallback
+};
+const char* io_engine_name(IoEngine engine);  // "auto", "io_uring", "recvmmsg"
+
+struct Config {
+  std::string listen_ip = "127.0.0.1";  // media (UDP) sockets bind here
+  std::string announced_address;        // told to clients instead of listen_ip; empty: none
+  uint16_t rtc_min_port = 40000;
+  uint16_t rtc_max_port = 49999;
+  uint32_t workers = 1;                 // dataplane threads
+  log::Level log_level = log::Level::info;
+  std::string http_ip = "127.0.0.1";
+  uint16_t http_port = 4443;            // 0: any free port (logged at startup)
+  IoEngine io_engine = IoEngine::automatic;
+  uint32_t max_http_connections = 1024;
+  uint64_t max_http_body_bytes = 1048576;
+  std::string config_file;              // the --config file read, if any
+};
+
+// What the command line asks for.
+enum class CommandAction { run, help, version, error };
+
+struct CommandLine {
+  CommandAction action = CommandAction::run;
+  Config config;
+  std::string error;  // for CommandAction::error: one operator-readable line
+};
+
+// Parses argv (getopt_long), reads the --config file if given, applies the flags over it
+// and validates the result.
+CommandLine parse_command_line(int argc, char* const* argv);
+
+// Applies the keys of a parsed JSON configuration object onto config. source names the
+// file in errors. false with *error on an unknown key, a wrong type or a bad value.
+bool apply_json_config(const nlohmann::json& json, const std::string& source, Config& config,
+                       std::string* error);
+// Reads and applies a JSON configuration file.
+bool load_config_file(const std::string& path, Config& config, std::string* error);
+// Cross-field checks (port range, worker count, ...). false with *error naming the key.
+bool validate_config(const Config& config, std::string* error);
+
+// The --help text: every option with its default and meaning, and the JSON file form.
+std::string usage_text();
+std::string version_text();
+const char* weir_version();  // the project version, "0.1.0"
+
+}  // namespace weir::app
