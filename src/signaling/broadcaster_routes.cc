@@ -268,18 +268,10 @@ ApiResult run_call(control::Control& c, const ApiCall& a) {
       return c.connect_transport(a.room_id, a.broadcaster_id, a.transport_id, a.body);
     case ApiAction::create_producer:
       return c.create_producer(a.room_id, a.broadcaster_id, a.transport_id, a.body);
-    case ApiAction::consume: {
-      ApiResult r = c.consume(a.room_id, a.broadcaster_id, a.transport_id, a.producer_id);
-      // Control creates consumers running; a paused start is a pause right after, on the
-      // same control-thread turn, so no packet can slip through in between.
-      if (r.is_ok() && a.body.value("paused", false) && r.body.contains("id") &&
-          r.body["id"].is_string()) {
-        ApiResult paused = c.set_consumer_paused(a.room_id, a.broadcaster_id,
-                                                 r.body["id"].get<std::string>(), true);
-        if (!paused.is_ok()) return paused;
-      }
-      return r;
-    }
+    case ApiAction::consume:
+      // Control validates the optional body ({paused}) and creates the consumer paused in
+      // one command, so no packet slips through before the pause.
+      return c.consume(a.room_id, a.broadcaster_id, a.transport_id, a.producer_id, a.body);
     case ApiAction::pause_producer:
       return c.set_producer_paused(a.room_id, a.broadcaster_id, a.producer_id, true);
     case ApiAction::resume_producer:
