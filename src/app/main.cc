@@ -10,10 +10,12 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include "app/config.h"
 #include "base/log.h"
@@ -59,6 +61,14 @@ void stop_workers(std::vector<std::unique_ptr<dp::Worker>>& workers) {
 
 int run(const app::Config& config) {
   raise_file_limit();
+  // SIGINT and SIGTERM are blocked before any thread exists, so every thread inherits the
+  // mask and the main thread alone takes them with sigwait: a signal that arrives during
+  // start-up waits for the ready state and still leads to a clean shutdown.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::string error;
   if (!dp::srtp_library_init(&error)) {
@@ -120,12 +130,10 @@ int run(const app::Config& config) {
              config.rtc_min_port, config.rtc_max_port, config.workers,
              config.workers == 1 ? "" : "s", engine);
 
-    net::io_context signal_ctx(1);
-    net::signal_set signals(signal_ctx, SIGINT, SIGTERM);
-    signals.async_wait([](const boost::system::error_code& ec, int signal) {
-      if (!ec) LOG_INFO("app", "%s received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    });
-    signal_ctx.run();
+    int signal = 0;
+    while (sigwait(&stop_signals, &signal) != 0) {
+    }
+    LOG_INFO("app", "%s received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
   } else {
     LOG_ERROR("app", "%s", error.c_str());
   }

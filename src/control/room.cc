@@ -69,7 +69,13 @@ Consumer& Room::consumer_of(const std::string& broadcaster_id, const std::string
   return *c;
 }
 
-uint64_t Room::post(dp::Command command) { return worker_->post(std::move(command)); }
+// Every change is applied by the worker before the API answers: a client that sends media
+// right after a 200 (pause, consume, connect) must find the dataplane already changed.
+uint64_t Room::post(dp::Command command) {
+  const uint64_t seq = worker_->post(std::move(command));
+  worker_->wait_applied(seq);
+  return seq;
+}
 
 json Room::create_broadcaster(const json& body) {
   if (!body.is_object()) throw_wrong_type("body", "an object");
