@@ -342,6 +342,23 @@ DropReason srtp_drop_reason(SrtpStatus s) {
 
 }  // namespace
 
+bool ForwardingTables::unprotect(TransportState& t, PacketBuffer* buf, bool rtcp) {
+  if (!t.srtp_required) return true;
+  if (!t.srtp_in) {  // keys not exchanged yet
+    t.counters->dropped.add(DropReason::srtp_other);
+    return false;
+  }
+  size_t len = buf->len;
+  const SrtpStatus s = rtcp ? t.srtp_in->unprotect_rtcp(buf->data(), len)
+                            : t.srtp_in->unprotect_rtp(buf->data(), len);
+  if (s != SrtpStatus::ok) {
+    t.counters->dropped.add(srtp_drop_reason(s));
+    return false;
+  }
+  buf->len = static_cast<uint16_t>(len);
+  return true;
+}
+
 void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) {
   PacketBuffer* buf = rx.buf;
   // The remote is checked before decryption: a packet from a stranger costs no crypto.
@@ -349,19 +366,7 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
     t.counters->dropped.add(DropReason::unknown_remote);
     return;
   }
-  if (t.srtp_required) {
-    if (!t.srtp_in) {
-      t.counters->dropped.add(DropReason::srtp_other);
-      return;
-    }
-    size_t len = buf->len;
-    const SrtpStatus s = t.srtp_in->unprotect_rtp(buf->data(), len);
-    if (s != SrtpStatus::ok) {
-      t.counters->dropped.add(srtp_drop_reason(s));
-      return;
-    }
-    buf->len = static_cast<uint16_t>(len);
-  }
+  if (!unprotect(t, buf, false)) return;
   wire::RtpPacketView rtp;
   if (!wire::RtpPacketView::parse(buf->data(), buf->len, rtp)) {
     t.counters->dropped.add(DropReason::malformed_rtp);
@@ -511,19 +516,7 @@ void ForwardingTables::on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_soc
     t.counters->dropped.add(DropReason::unknown_remote);
     return;
   }
-  if (t.srtp_required) {
-    if (!t.srtp_in) {
-      t.counters->dropped.add(DropReason::srtp_other);
-      return;
-    }
-    size_t len = buf->len;
-    const SrtpStatus s = t.srtp_in->unprotect_rtcp(buf->data(), len);
-    if (s != SrtpStatus::ok) {
-      t.counters->dropped.add(srtp_drop_reason(s));
-      return;
-    }
-    buf->len = static_cast<uint16_t>(len);
-  }
+  if (!unprotect(t, buf, true)) return;
   if (!wire::validate_rtcp_compound(buf->data(), buf->len)) {
     t.counters->dropped.add(DropReason::malformed_rtcp);
     return;

@@ -156,6 +156,8 @@ class ForwardingTables {
   static void map_through_producer(ConsumerState& c);
 
   void on_datagram(RxPacket& rx, uint64_t now_ns);
+  // SRTP-decrypts in place when the transport requires it; false (counted) on failure.
+  bool unprotect(TransportState& t, PacketBuffer* buf, bool rtcp);
   void on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns);
   void on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket);
   void forward(ProducerState& p, const wire::RtpPacketView& rtp, bool keyframe, uint64_t now_ns);

@@ -217,6 +217,15 @@ bool OpensslSrtp::ctr_xor(const SessionKeys& keys, uint32_t ssrc, uint64_t index
          EVP_EncryptUpdate(keys.cipher, data, &n, data, static_cast<int>(len)) == 1;
 }
 
+// RFC 7714 8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR the 12-byte session salt.
+void OpensslSrtp::rtp_gcm_iv(uint32_t ssrc, uint32_t roc, uint16_t seq, uint8_t iv[12]) const {
+  iv[0] = iv[1] = 0;
+  wire::store_be32(iv + 2, ssrc);
+  wire::store_be32(iv + 6, roc);
+  wire::store_be16(iv + 10, seq);
+  for (size_t i = 0; i < kGcmSaltLen; ++i) iv[i] ^= rtp_.salt[i];
+}
+
 bool OpensslSrtp::gcm(const SessionKeys& keys, bool encrypt, const uint8_t iv[12],
                       const uint8_t* aad, size_t aad_len, const uint8_t* aad2, size_t aad2_len,
                       uint8_t* data, size_t len, uint8_t tag[16]) {
@@ -294,11 +303,8 @@ SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
   if (s.rtp_started && !replay_check(s.window, s.highest, index, true)) return SrtpStatus::replay;
   const auto roc = static_cast<uint32_t>(index >> 16);
   if (gcm_suite()) {
-    uint8_t iv[12] = {};
-    wire::store_be32(iv + 2, ssrc);
-    wire::store_be32(iv + 6, roc);
-    wire::store_be16(iv + 10, seq);
-    for (size_t i = 0; i < kGcmSaltLen; ++i) iv[i] ^= rtp_.salt[i];
+    uint8_t iv[12];
+    rtp_gcm_iv(ssrc, roc, seq, iv);
     if (!gcm(rtp_, true, iv, p, header, nullptr, 0, p + header, len - header, p + len))
       return SrtpStatus::other;
   } else {
@@ -327,11 +333,8 @@ SrtpStatus OpensslSrtp::unprotect_rtp(uint8_t* p, size_t& len) {
   const auto roc = static_cast<uint32_t>(index >> 16);
   const size_t body = len - tag_len;
   if (gcm_suite()) {
-    uint8_t iv[12] = {};
-    wire::store_be32(iv + 2, ssrc);
-    wire::store_be32(iv + 6, roc);
-    wire::store_be16(iv + 10, seq);
-    for (size_t i = 0; i < kGcmSaltLen; ++i) iv[i] ^= rtp_.salt[i];
+    uint8_t iv[12];
+    rtp_gcm_iv(ssrc, roc, seq, iv);
     if (!gcm(rtp_, false, iv, p, header, nullptr, 0, p + header, body - header, p + body))
       return SrtpStatus::auth_failed;
   } else {

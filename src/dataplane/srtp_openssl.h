@@ -76,6 +76,7 @@ class OpensslSrtp {
             size_t tail_len, uint8_t out[20]) const;
   bool ctr_xor(const SessionKeys& keys, uint32_t ssrc, uint64_t index, uint8_t* data,
                size_t len);
+  void rtp_gcm_iv(uint32_t ssrc, uint32_t roc, uint16_t seq, uint8_t iv[12]) const;
   bool gcm(const SessionKeys& keys, bool encrypt, const uint8_t iv[12], const uint8_t* aad,
            size_t aad_len, const uint8_t* aad2, size_t aad2_len, uint8_t* data, size_t len,
            uint8_t tag[16]);

@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -51,7 +52,12 @@ class Endpoint {
   // Empty when nothing arrived within the timeout.
   std::vector<uint8_t> receive() const {
     std::vector<uint8_t> buf(2048);
-    ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    ssize_t n;
+    // io_uring's task-work notifications can interrupt a blocking call in any thread of
+    // the process: an interruption is not a timeout.
+    do {
+      n = ::recv(fd_, buf.data(), buf.size(), 0);
+    } while (n < 0 && errno == EINTR);
     if (n < 0) return {};
     buf.resize(static_cast<size_t>(n));
     return buf;

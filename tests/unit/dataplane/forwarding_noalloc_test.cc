@@ -103,7 +103,10 @@ class NoAllocation : public WorkerFixture {
     std::vector<uint8_t> sink(2048);
     auto drain = [&](int count) {
       for (auto& r : receivers)
-        for (int k = 0; k < count; ++k) ::recv(r->fd(), sink.data(), sink.size(), 0);
+        for (int k = 0; k < count; ++k) {
+        while (::recv(r->fd(), sink.data(), sink.size(), 0) < 0 && errno == EINTR) {
+        }
+      }
     };
     // Warm-up: let every lazy path (comedia learning, first key frame) run once.
     for (int i = 0; i < 10; ++i) {

@@ -4,6 +4,8 @@
 
 #include <liburing.h>
 #include <poll.h>
+
+#include <cerrno>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,10 +44,20 @@ inline bool send_to(int fd, const SocketAddress& to, const std::string& payload)
          static_cast<ssize_t>(payload.size());
 }
 
+// poll that treats an interruption (io_uring task-work notifications can interrupt any
+// thread of the process) as "try again", not as a timeout.
+inline int poll_retrying(pollfd* fds, nfds_t n, int timeout_ms) {
+  int r;
+  do {
+    r = poll(fds, n, timeout_ms);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+
 // Waits (poll, bounded) for one datagram on a plain socket; empty string if none came.
 inline std::string recv_one(int fd, int timeout_ms = 2000) {
   pollfd p{fd, POLLIN, 0};
-  if (poll(&p, 1, timeout_ms) <= 0) return {};
+  if (poll_retrying(&p, 1, timeout_ms) <= 0) return {};
   char buf[65536];
   const ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();

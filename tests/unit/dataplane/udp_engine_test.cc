@@ -195,7 +195,7 @@ TEST_P(EngineTest, SendsAreGroupedPerSocket) {
   std::map<uint16_t, int> by_port;
   for (int i = 0; i < 30; ++i) {
     pollfd p{peer, POLLIN, 0};
-    ASSERT_GT(poll(&p, 1, 2000), 0);
+    ASSERT_GT(testing::poll_retrying(&p, 1, 2000), 0);
     char buf[64];
     SocketAddress from;
     socklen_t len = sizeof from.u;
