@@ -2,7 +2,7 @@
 # The README's second command: everything CI checks, in order. Every step runs even if an
 # earlier one failed (a step whose build failed is counted as failed, not skipped), and
 # the last line is "N passed, N failed". Exit status is non-zero if any step failed.
-# Environment: FUZZ_SECONDS per fuzz target (default 30), JOBS (default 2),
+# Environment: FUZZ_SECONDS per fuzz target (default 20), JOBS (default 2),
 # BUILD_DIR_PREFIX (default <repo>/build: trees build, build-asan, build-fuzz).
 set -euo pipefail
 
@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export BUILD_DIR_PREFIX=${BUILD_DIR_PREFIX:-$root/build}
 build=$BUILD_DIR_PREFIX
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-20}
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/weir-test.XXXXXX")
 trap 'rm -rf "$log_dir"' EXIT
 
@@ -58,6 +58,8 @@ run_fuzzers() {
     local name corpus scratch
     name=$(basename "$exe")
     corpus=tests/fuzz/corpus/$name
+    # The one-parser RTCP targets start from the compound target's seeds.
+    [[ -d "$corpus" || "$name" != fuzz_rtcp_* ]] || corpus=tests/fuzz/corpus/fuzz_rtcp
     scratch=$(mktemp -d "$log_dir/$name.XXXXXX")
     # New inputs go to the scratch dir (first corpus argument); the checked-in corpus
     # is only read. Crash artifacts land in the scratch dir too.
