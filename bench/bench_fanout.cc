@@ -73,13 +73,31 @@ void BM_FanOut(benchmark::State& state) {
     }
   };
   add_transport(1, remote, false);
-  Command producer = AddProducer{1, 1, 1111, 0, 90000, wire::CodecKind::other, false, pts, exts, &pc};
+  AddProducer add_producer{};
+  add_producer.id = 1;
+  add_producer.transport = 1;
+  add_producer.ssrc = 1111;
+  add_producer.clock_rate = 90000;
+  add_producer.codec = wire::CodecKind::other;
+  add_producer.rtx_apt.fill(kNoMapping);
+  add_producer.pt_map = pts;
+  add_producer.ext_map = exts;
+  add_producer.counters = &pc;
+  Command producer = add_producer;
   tables.apply(producer);
   for (uint32_t i = 0; i < consumers; ++i) {
     add_transport(100 + i, remote, srtp);
     ccs.push_back(std::make_unique<ConsumerCounters>());
-    Command c = AddConsumer{1000 + i, 1, 100 + i, 50000 + i, 90000, false, false, pts, exts,
-                            ccs.back().get()};
+    AddConsumer add{};
+    add.id = 1000 + i;
+    add.producer = 1;
+    add.transport = 100 + i;
+    add.ssrc = 50000 + i;
+    add.clock_rate = 90000;
+    add.pt_map = pts;
+    add.ext_map = exts;
+    add.counters = ccs.back().get();
+    Command c = add;
     tables.apply(c);
   }
 

@@ -29,6 +29,11 @@ enum class Opt {
   io_engine,
   max_http_connections,
   max_http_body_bytes,
+  webrtc_server_port,
+  ice_consent_timeout,
+  dtls_certificate_file,
+  dtls_private_key_file,
+  keyframe_request_interval,
 };
 
 enum class Kind { text, number };
@@ -51,7 +56,8 @@ const OptionInfo kOptions[] = {
     {Opt::listen_ip, "listenIp", "listen-ip", "IP", Kind::text, 0, 0, "127.0.0.1",
      "IP address the media (RTP/RTCP) UDP sockets bind to. 0.0.0.0 needs announcedAddress."},
     {Opt::announced_address, "announcedAddress", "announced-address", "ADDR", Kind::text, 0, 0,
-     "none", "Address given to clients instead of listenIp (public IP behind NAT, or a host name)."},
+     "none",
+     "Address given to clients instead of listenIp (public IP behind NAT, or a host name)."},
     {Opt::rtc_min_port, "rtcMinPort", "rtc-min-port", "PORT", Kind::number, 1, 65535, "40000",
      "Lowest UDP port for media transports."},
     {Opt::rtc_max_port, "rtcMaxPort", "rtc-max-port", "PORT", Kind::number, 1, 65535, "49999",
@@ -67,10 +73,29 @@ const OptionInfo kOptions[] = {
     {Opt::io_engine, "ioEngine", "io-engine", "ENGINE", Kind::text, 0, 0, "auto",
      "UDP I/O: auto (io_uring, else recvmmsg), io_uring (same, but warns loudly when it has to "
      "fall back) or recvmmsg (always the fallback)."},
-    {Opt::max_http_connections, "maxHttpConnections", "max-http-connections", "N", Kind::number,
-     1, 1000000, "1024", "Open HTTP connections at most; more are answered 503 and closed."},
-    {Opt::max_http_body_bytes, "maxHttpBodyBytes", "max-http-body-bytes", "BYTES", Kind::number,
-     1, 1ull << 30, "1048576", "Largest HTTP request body; larger ones are answered 413."},
+    {Opt::max_http_connections, "maxHttpConnections", "max-http-connections", "N", Kind::number, 1,
+     1000000, "1024", "Open HTTP connections at most; more are answered 503 and closed."},
+    {Opt::max_http_body_bytes, "maxHttpBodyBytes", "max-http-body-bytes", "BYTES", Kind::number, 1,
+     1ull << 30, "1048576", "Largest HTTP request body; larger ones are answered 413."},
+    {Opt::webrtc_server_port, "webRtcServerPort", "webrtc-server-port", "PORT", Kind::number, 0,
+     65535, "0",
+     "One UDP port shared by every WebRTC transport of a worker (mediasoup's WebRtcServer; "
+     "worker i uses PORT+i), demultiplexed by ICE username and 5-tuple. 0: each WebRTC "
+     "transport gets its own port from the rtc range."},
+    {Opt::ice_consent_timeout, "iceConsentTimeout", "ice-consent-timeout", "SECONDS", Kind::number,
+     1, 3600, "30",
+     "A WebRTC transport whose peer sent no valid ICE check for this long loses consent: "
+     "iceState disconnected, media to it stops until the peer checks again."},
+    {Opt::dtls_certificate_file, "dtlsCertificateFile", "dtls-certificate-file", "FILE", Kind::text,
+     0, 0, "generated",
+     "PEM certificate for DTLS; needs dtlsPrivateKeyFile. Without "
+     "it an ECDSA P-256 certificate is generated at start."},
+    {Opt::dtls_private_key_file, "dtlsPrivateKeyFile", "dtls-private-key-file", "FILE", Kind::text,
+     0, 0, "none", "PEM private key of dtlsCertificateFile."},
+    {Opt::keyframe_request_interval, "keyFrameRequestInterval", "keyframe-request-interval", "MS",
+     Kind::number, 0, 60000, "500",
+     "Key-frame requests (PLI/FIR) to one producer are sent at most once per this many "
+     "milliseconds; the consumers' requests in between share the key frame it brings."},
 };
 
 const OptionInfo* find_by_key(std::string_view key) {
@@ -94,6 +119,15 @@ bool set_number(Config& c, const OptionInfo& o, uint64_t v, const std::string& o
     case Opt::http_port: c.http_port = static_cast<uint16_t>(v); break;
     case Opt::max_http_connections: c.max_http_connections = static_cast<uint32_t>(v); break;
     case Opt::max_http_body_bytes: c.max_http_body_bytes = v; break;
+    case Opt::webrtc_server_port:
+      c.webrtc_server_port = static_cast<uint16_t>(v);
+      break;
+    case Opt::ice_consent_timeout:
+      c.ice_consent_timeout_s = static_cast<uint32_t>(v);
+      break;
+    case Opt::keyframe_request_interval:
+      c.keyframe_request_interval_ms = static_cast<uint32_t>(v);
+      break;
     default: break;
   }
   return true;
@@ -109,6 +143,12 @@ bool set_text(Config& c, const OptionInfo& o, const std::string& v, const std::s
     case Opt::listen_ip: c.listen_ip = v; break;
     case Opt::announced_address: c.announced_address = v; break;
     case Opt::http_ip: c.http_ip = v; break;
+    case Opt::dtls_certificate_file:
+      c.dtls_certificate_file = v;
+      break;
+    case Opt::dtls_private_key_file:
+      c.dtls_private_key_file = v;
+      break;
     case Opt::log_level:
       if (!log::parse_level(v, c.log_level)) return bad("one of trace, debug, info, warn, error, off");
       break;
@@ -287,6 +327,16 @@ bool validate_config(const Config& c, std::string* error) {
     *error = "maxHttpBodyBytes must be at least 1";
     return false;
   }
+  if (c.dtls_certificate_file.empty() != c.dtls_private_key_file.empty()) {
+    *error = "dtlsCertificateFile and dtlsPrivateKeyFile must be given together";
+    return false;
+  }
+  if (c.webrtc_server_port != 0 && c.webrtc_server_port + c.workers - 1 > 65535) {
+    *error = "webRtcServerPort (" + std::to_string(c.webrtc_server_port) +
+             ") + workers - 1 must "
+             "not exceed 65535";
+    return false;
+  }
   return true;
 }
 
@@ -365,7 +415,8 @@ std::string usage_text() {
   std::string s =
       "Usage: weir [OPTIONS]\n"
       "weir is a WebRTC selective forwarding unit. It serves the broadcaster HTTP API\n"
-      "and forwards RTP/SRTP between the transports created through it.\n"
+      "and forwards RTP/SRTP between the plain and WebRTC (ICE-lite, DTLS-SRTP)\n"
+      "transports created through it.\n"
       "\n"
       "Options (command-line flags override the configuration file):\n";
   for (const OptionInfo& o : kOptions) {
@@ -384,12 +435,20 @@ std::string usage_text() {
       "Configuration file example:\n"
       "  {\n";
   const char* example[] = {
-      "    \"listenIp\": \"0.0.0.0\",",       "    \"announcedAddress\": \"203.0.113.7\",",
-      "    \"rtcMinPort\": 40000,",            "    \"rtcMaxPort\": 49999,",
-      "    \"workers\": 2,",                   "    \"logLevel\": \"info\",",
-      "    \"httpIp\": \"127.0.0.1\",",        "    \"httpPort\": 4443,",
-      "    \"ioEngine\": \"auto\",",           "    \"maxHttpConnections\": 1024,",
-      "    \"maxHttpBodyBytes\": 1048576",
+      "    \"listenIp\": \"0.0.0.0\",",
+      "    \"announcedAddress\": \"203.0.113.7\",",
+      "    \"rtcMinPort\": 40000,",
+      "    \"rtcMaxPort\": 49999,",
+      "    \"workers\": 2,",
+      "    \"logLevel\": \"info\",",
+      "    \"httpIp\": \"127.0.0.1\",",
+      "    \"httpPort\": 4443,",
+      "    \"ioEngine\": \"auto\",",
+      "    \"maxHttpConnections\": 1024,",
+      "    \"maxHttpBodyBytes\": 1048576,",
+      "    \"webRtcServerPort\": 44444,",
+      "    \"iceConsentTimeout\": 30,",
+      "    \"keyFrameRequestInterval\": 500",
   };
   for (const char* line : example) s += std::string(line) + "\n";
   s +=

@@ -32,6 +32,11 @@ struct Config {
   IoEngine io_engine = IoEngine::automatic;
   uint32_t max_http_connections = 1024;
   uint64_t max_http_body_bytes = 1048576;
+  uint16_t webrtc_server_port = 0;  // 0: WebRTC transports get their own ports
+  uint32_t ice_consent_timeout_s = 30;
+  std::string dtls_certificate_file;  // empty: a certificate is generated at start
+  std::string dtls_private_key_file;
+  uint32_t keyframe_request_interval_ms = 500;
   std::string config_file;              // the --config file read, if any
 };
 

@@ -1,7 +1,12 @@
 // weir's entry point: configuration, then the threads in dependency order — dataplane
 // workers, the control thread, the HTTP server — and the reverse order on SIGINT/SIGTERM.
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,16 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include <pthread.h>
-#include <signal.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-
 #include "app/config.h"
 #include "base/log.h"
 #include "control/control.h"
+#include "dataplane/dtls_transport.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/worker.h"
 #include "signaling/http_server.h"
@@ -82,6 +81,11 @@ int run(const app::Config& config) {
     dp::WorkerConfig wc;
     wc.index = i;
     wc.prefer_mmsg = config.io_engine == app::IoEngine::recvmmsg;
+    wc.keyframe_request_interval_ms = config.keyframe_request_interval_ms;
+    if (config.webrtc_server_port != 0) {
+      wc.shared_ip = config.listen_ip;
+      wc.shared_port = static_cast<uint16_t>(config.webrtc_server_port + i);
+    }
     workers.push_back(std::make_unique<dp::Worker>(wc));
     if (!workers.back()->start(&error)) {
       LOG_ERROR("app", "dataplane worker %u cannot start: %s", i, error.c_str());
@@ -106,10 +110,34 @@ int run(const app::Config& config) {
   cc.announced_address = config.announced_address;
   cc.rtc_min_port = config.rtc_min_port;
   cc.rtc_max_port = config.rtc_max_port;
-  auto control = std::make_unique<control::Control>(cc, worker_ptrs);
+  cc.webrtc_shared_port = config.webrtc_server_port != 0;
+  cc.ice_consent_timeout_ms = uint64_t{config.ice_consent_timeout_s} * 1000;
+  if (!config.dtls_certificate_file.empty()) {
+    cc.dtls_certificate = dp::DtlsCertificate::load(config.dtls_certificate_file,
+                                                    config.dtls_private_key_file, &error);
+    if (!cc.dtls_certificate) {
+      LOG_ERROR("app", "cannot use the DTLS certificate: %s", error.c_str());
+      stop_workers(workers);
+      return 1;
+    }
+  } else {
+    cc.dtls_certificate = dp::DtlsCertificate::generate(&error);
+    if (!cc.dtls_certificate) {
+      LOG_ERROR("app", "cannot generate a DTLS certificate: %s", error.c_str());
+      stop_workers(workers);
+      return 1;
+    }
+  }
+  LOG_INFO("app", "DTLS certificate %s, sha-256 fingerprint %s",
+           config.dtls_certificate_file.empty() ? "generated (ECDSA P-256)"
+                                                : config.dtls_certificate_file.c_str(),
+           cc.dtls_certificate->fingerprints().back().value.c_str());
 
+  // The control thread's loop exists before Control: ICE and DTLS of the WebRTC transports
+  // run on it, and every Control call is posted to it.
   net::io_context control_ctx(1);
   auto control_work = net::make_work_guard(control_ctx);
+  auto control = std::make_unique<control::Control>(cc, worker_ptrs, &control_ctx);
   std::thread control_thread([&control_ctx] { control_ctx.run(); });
 
   signaling::HttpServerConfig hc;
@@ -139,9 +167,13 @@ int run(const app::Config& config) {
   }
 
   // Reverse order: no new requests, then the control thread finishes what it has (requests
-  // in flight, then closing every room), then the dataplane.
+  // in flight, then closing every room, which says goodbye to DTLS peers), then stops: the
+  // WebRTC plumbing's waits on the workers would keep its loop busy forever.
   server.stop();
-  net::post(control_ctx, [&control] { control->close_all(); });
+  net::post(control_ctx, [&control, &control_ctx] {
+    control->close_all();
+    control_ctx.stop();
+  });
   control_work.reset();
   control_thread.join();
   control.reset();

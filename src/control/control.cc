@@ -34,10 +34,11 @@ ApiResult answer(const char* what, Fn&& fn) {
 
 }  // namespace
 
-Control::Control(const ControlConfig& config, std::vector<dp::Worker*> workers)
+Control::Control(const ControlConfig& config, std::vector<dp::Worker*> workers,
+                 boost::asio::io_context* io)
     : rooms_(std::make_unique<RoomRegistry>(
           config, std::move(workers),
-          config.media_codecs.is_null() ? default_media_codecs() : config.media_codecs)) {}
+          config.media_codecs.is_null() ? default_media_codecs() : config.media_codecs, io)) {}
 
 Control::~Control() { close_all(); }
 
@@ -75,6 +76,13 @@ ApiResult Control::connect_transport(const std::string& room_id, const std::stri
   return answer("connect transport", [&] {
     rooms_->get_or_create(room_id).connect_transport(broadcaster_id, transport_id, body);
     return ApiResult::ok(json::object());
+  });
+}
+
+ApiResult Control::restart_ice(const std::string& room_id, const std::string& broadcaster_id,
+                               const std::string& transport_id) {
+  return answer("restart ICE", [&] {
+    return ApiResult::ok(rooms_->get_or_create(room_id).restart_ice(broadcaster_id, transport_id));
   });
 }
 

@@ -11,8 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace weir::dp {
 class Worker;
+class DtlsCertificate;
 }
 
 namespace weir::control {
@@ -25,6 +30,12 @@ struct ControlConfig {
   // Router media codecs (RtpCodecCapability objects, contract 6.1); null: the demo's list
   // (opus, VP8, VP9 profile-id 2, H264 4d0032 and 42e01f).
   nlohmann::json media_codecs;
+  // WebRTC transports use each worker's shared port (WebRtcServer mode) instead of a port
+  // of their own; the workers must have been started with one.
+  bool webrtc_shared_port = false;
+  uint64_t ice_consent_timeout_ms = 30000;
+  // The DTLS certificate of every WebRTC transport; null: one is generated at start.
+  std::shared_ptr<const dp::DtlsCertificate> dtls_certificate;
 };
 
 // An HTTP-shaped answer: status 200 with a JSON body (or plain text), or an error
@@ -48,7 +59,10 @@ class Control {
  public:
   // Throws ControlError when config.media_codecs names a codec weir does not support.
   // Workers must outlive the Control; rooms are spread over them by a hash of their id.
-  Control(const ControlConfig& config, std::vector<dp::Worker*> workers);
+  // io: the control thread's event loop, on which every method must run; WebRTC transports
+  // need it (ICE and DTLS run there). Without one only plain transports can be created.
+  Control(const ControlConfig& config, std::vector<dp::Worker*> workers,
+          boost::asio::io_context* io = nullptr);
   ~Control();
   Control(const Control&) = delete;
   Control& operator=(const Control&) = delete;
@@ -62,6 +76,9 @@ class Control {
                              const nlohmann::json& body);
   ApiResult connect_transport(const std::string& room_id, const std::string& broadcaster_id,
                               const std::string& transport_id, const nlohmann::json& body);
+  // WebRTC transports: new ICE credentials, {usernameFragment, password, iceLite}.
+  ApiResult restart_ice(const std::string& room_id, const std::string& broadcaster_id,
+                        const std::string& transport_id);
   ApiResult create_producer(const std::string& room_id, const std::string& broadcaster_id,
                             const std::string& transport_id, const nlohmann::json& body);
   ApiResult consume(const std::string& room_id, const std::string& broadcaster_id,

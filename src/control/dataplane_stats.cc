@@ -39,4 +39,14 @@ json worker_stats_json(const dp::Worker& worker) {
             {"txDropped", engine.tx_dropped}}}};
 }
 
+json transport_counters_json(const dp::TransportCounters& c) {
+  return {{"rtpPacketsReceived", c.rtp_packets_in.get()},
+          {"rtcpPacketsReceived", c.rtcp_packets_in.get()},
+          {"bytesReceived", c.bytes_in.get()},
+          {"rtpPacketsSent", c.rtp_packets_out.get()},
+          {"rtcpPacketsSent", c.rtcp_packets_out.get()},
+          {"bytesSent", c.bytes_out.get()},
+          {"dropped", drop_counters_json(c.dropped)}};
+}
+
 }  // namespace weir::control

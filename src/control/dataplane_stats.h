@@ -15,6 +15,10 @@ namespace weir::control {
 // {"<drop_reason_name>": n, ...} for every reason, zeros included, so the shape is fixed.
 nlohmann::json drop_counters_json(const dp::DropCounters& dropped);
 
+// The counters every transport has, in mediasoup's stats names, and its drops:
+// {rtpPacketsReceived, rtcpPacketsReceived, bytesReceived, rtpPacketsSent, ..., dropped}.
+nlohmann::json transport_counters_json(const dp::TransportCounters& counters);
+
 // {index, engine, rxPackets, rxBytes, txPackets, txBytes, submits, poolAvailable, dropped}
 nlohmann::json worker_stats_json(const dp::Worker& worker);
 

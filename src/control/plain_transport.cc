@@ -39,8 +39,7 @@ PlainTransportOptions parse_plain_transport_options(const json& body,
                                                     const std::string& announced_ip) {
   if (!body.is_object()) throw_wrong_type("body", "an object");
   const std::string type = require_string(body, "body", "type");
-  if (type == "webrtc") throw_invalid("transport type \"webrtc\" is not supported yet");
-  if (type != "plain") throw_wrong_type("body.type", "\"plain\" or \"webrtc\"");
+  if (type != "plain") throw_wrong_type("body.type", "\"plain\"");
 
   PlainTransportOptions options;
   options.comedia = optional_bool(body, "body", "comedia", true);
@@ -65,10 +64,7 @@ PlainTransportOptions parse_plain_transport_options(const json& body,
 
 PlainTransport::PlainTransport(std::string id, dp::TransportId dp_id, std::string broadcaster_id,
                                const PlainTransportOptions& options)
-    : id_(std::move(id)),
-      dp_id_(dp_id),
-      broadcaster_id_(std::move(broadcaster_id)),
-      options_(options) {
+    : Transport(std::move(id), dp_id, std::move(broadcaster_id)), options_(options) {
   std::string error;
   const uint16_t rtp_min = options_.port.value_or(options_.min_port);
   const uint16_t rtp_max = options_.port.value_or(options_.max_port);
@@ -94,21 +90,21 @@ PlainTransport::~PlainTransport() {
   if (rtcp_fd_ >= 0) ::close(rtcp_fd_);
 }
 
-dp::AddPlainTransport PlainTransport::take_add_command() {
+dp::Command PlainTransport::take_add_command() {
   dp::AddPlainTransport add{};
-  add.id = dp_id_;
+  add.id = dp_id();
   add.rtp_fd = rtp_fd_;
   add.rtcp_fd = rtcp_fd_;
   add.comedia = options_.comedia;
   add.srtp = options_.srtp_suite.has_value();
-  add.counters = counters_.get();
+  add.counters = counters_ptr();
   rtp_fd_ = -1;  // the worker's engine owns them from now on
   rtcp_fd_ = -1;
   return add;
 }
 
 json PlainTransport::describe() const {
-  json answer = {{"id", id_},
+  json answer = {{"id", id()},
                  {"ip", options_.announced_ip.empty() ? options_.listen_ip : options_.announced_ip},
                  {"port", rtp_port_}};
   if (!options_.rtcp_mux) answer["rtcpPort"] = rtcp_port_;
@@ -176,21 +172,13 @@ std::vector<dp::Command> PlainTransport::connect(const json& body) {
 
   // Keys first: with SRTP the worker drops everything until they are there anyway.
   if (inbound)
-    commands.emplace_back(dp::SetTransportSrtp{dp_id_, inbound.release(), outbound.release()});
+    commands.emplace_back(dp::SetTransportSrtp{dp_id(), inbound.release(), outbound.release()});
   if (!options_.comedia)
-    commands.emplace_back(dp::ConnectTransport{dp_id_, remote_rtp, remote_rtcp});
+    commands.emplace_back(dp::ConnectTransport{dp_id(), remote_rtp, remote_rtcp});
   connected_ = true;
   remote_rtp_ = remote_rtp;
   remote_rtcp_ = remote_rtcp;
   return commands;
-}
-
-std::string PlainTransport::cname_for_producer(const json& producer_rtcp) {
-  if (cname_.empty()) {
-    const std::string given = producer_rtcp.value("cname", "");
-    cname_ = given.empty() ? generate_cname() : given;
-  }
-  return cname_;
 }
 
 json PlainTransport::stats() const {
@@ -200,20 +188,14 @@ json PlainTransport::stats() const {
     tuple["remoteIp"] = remote_rtp_.ip();
     tuple["remotePort"] = remote_rtp_.port();
   }
-  const dp::TransportCounters& c = *counters_;
+  const dp::TransportCounters& c = counters();
   json item = {{"type", "plain-rtp-transport"},
-               {"transportId", id_},
+               {"transportId", id()},
                {"timestamp", std::chrono::duration_cast<std::chrono::milliseconds>(now).count()},
                {"tuple", tuple},
                {"comedia", options_.comedia},
-               {"rtcpMux", options_.rtcp_mux},
-               {"rtpPacketsReceived", c.rtp_packets_in.get()},
-               {"rtcpPacketsReceived", c.rtcp_packets_in.get()},
-               {"bytesReceived", c.bytes_in.get()},
-               {"rtpPacketsSent", c.rtp_packets_out.get()},
-               {"rtcpPacketsSent", c.rtcp_packets_out.get()},
-               {"bytesSent", c.bytes_out.get()},
-               {"dropped", drop_counters_json(c.dropped)}};
+               {"rtcpMux", options_.rtcp_mux}};
+  item.update(transport_counters_json(c));
   if (!options_.rtcp_mux) {
     json rtcp_tuple = {
         {"localIp", options_.listen_ip}, {"localPort", rtcp_port_}, {"protocol", "udp"}};

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "control/transport.h"
 #include "dataplane/counters.h"
 #include "dataplane/socket_address.h"
 #include "dataplane/srtp_session.h"
@@ -35,37 +36,23 @@ PlainTransportOptions parse_plain_transport_options(const nlohmann::json& body,
                                                     uint16_t min_port, uint16_t max_port,
                                                     const std::string& announced_ip);
 
-class PlainTransport {
+class PlainTransport : public Transport {
  public:
   // Binds the socket(s); throws ControlError(refused) when no port is free.
   PlainTransport(std::string id, dp::TransportId dp_id, std::string broadcaster_id,
                  const PlainTransportOptions& options);
-  ~PlainTransport();  // closes sockets the worker never adopted
-  PlainTransport(const PlainTransport&) = delete;
-  PlainTransport& operator=(const PlainTransport&) = delete;
+  ~PlainTransport() override;  // closes sockets the worker never adopted
 
-  // The command that hands the sockets to the worker; call once and post it.
-  dp::AddPlainTransport take_add_command();
-
+  bool is_webrtc() const override { return false; }
+  // AddPlainTransport: hands the sockets to the worker.
+  dp::Command take_add_command() override;
   // {id, ip, port, rtcpPort?, srtpParameters?}
-  nlohmann::json describe() const;
-
-  // Validates a connect body and returns the commands to post, in order. Nothing changes
-  // when it throws (400 for a bad field, 500 for a second connect).
-  std::vector<dp::Command> connect(const nlohmann::json& body);
-
-  nlohmann::json stats() const;
-
-  const std::string& id() const { return id_; }
-  dp::TransportId dp_id() const { return dp_id_; }
-  const std::string& broadcaster_id() const { return broadcaster_id_; }
-  // The CNAME every producer of this transport gets (mediasoup's cnameForProducers).
-  std::string cname_for_producer(const nlohmann::json& producer_rtcp);
+  nlohmann::json describe() const override;
+  // {srtpParameters?} and, without comedia, {ip, port, rtcpPort?}.
+  std::vector<dp::Command> connect(const nlohmann::json& body) override;
+  nlohmann::json stats() const override;
 
  private:
-  std::string id_;
-  dp::TransportId dp_id_;
-  std::string broadcaster_id_;
   PlainTransportOptions options_;
   int rtp_fd_ = -1;  // -1 once the worker adopted it
   int rtcp_fd_ = -1;
@@ -75,8 +62,6 @@ class PlainTransport {
   bool connected_ = false;
   dp::SocketAddress remote_rtp_;
   dp::SocketAddress remote_rtcp_;
-  std::string cname_;
-  std::unique_ptr<dp::TransportCounters> counters_ = std::make_unique<dp::TransportCounters>();
 };
 
 }  // namespace weir::control

@@ -1,13 +1,18 @@
 #include "control/room.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "control/codec_matching.h"
 #include "control/control_error.h"
 #include "control/dataplane_stats.h"
 #include "control/json_fields.h"
 #include "control/ortc.h"
+#include "control/plain_transport.h"
 #include "control/random_ids.h"
 #include "control/rtp_validation.h"
+#include "control/webrtc_plumbing.h"
+#include "control/webrtc_transport.h"
 #include "dataplane/worker.h"
 #include "wire/codec_payload.h"
 
@@ -16,6 +21,27 @@ namespace weir::control {
 using nlohmann::json;
 
 namespace {
+
+constexpr const char* kMidExtensionUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+constexpr const char* kTransportCcUri =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+// Producer history kept for the consumers' NACKs: about a second of video at 2.5 Mbit/s.
+constexpr uint16_t kVideoRetransmissionPackets = 256;
+constexpr uint16_t kAudioRetransmissionPackets = 64;
+
+bool has_feedback(const json& codec, const char* type, const char* parameter) {
+  for (const json& fb : codec.value("rtcpFeedback", json::array())) {
+    if (fb.value("type", "") == type && fb.value("parameter", "") == parameter) return true;
+  }
+  return false;
+}
+
+uint8_t extension_id(const json& params, const char* uri) {
+  for (const json& ext : params.value("headerExtensions", json::array())) {
+    if (ext.value("uri", "") == uri) return ext["id"].get<uint8_t>();
+  }
+  return 0;
+}
 
 template <typename Map>
 auto* find_in(Map& map, const std::string& id) {
@@ -26,12 +52,13 @@ auto* find_in(Map& map, const std::string& id) {
 }  // namespace
 
 Room::Room(std::string id, json router_capabilities, dp::Worker* worker,
-           const ControlConfig& config, DataplaneIds& ids)
+           const ControlConfig& config, DataplaneIds& ids, WebRtcPlumbing* plumbing)
     : id_(std::move(id)),
       router_capabilities_(std::move(router_capabilities)),
       worker_(worker),
       config_(config),
-      ids_(ids) {}
+      ids_(ids),
+      plumbing_(plumbing) {}
 
 Room::~Room() { close(); }
 
@@ -41,10 +68,9 @@ Broadcaster& Room::broadcaster(const std::string& id) {
   return *b;
 }
 
-PlainTransport& Room::transport_of(const std::string& broadcaster_id,
-                                   const std::string& transport_id) {
+Transport& Room::transport_of(const std::string& broadcaster_id, const std::string& transport_id) {
   broadcaster(broadcaster_id);
-  PlainTransport* t = find_in(transports_, transport_id);
+  Transport* t = find_in(transports_, transport_id);
   if (!t || t->broadcaster_id() != broadcaster_id) {
     throw_not_found("transport \"" + transport_id + "\" not found");
   }
@@ -129,13 +155,37 @@ void Room::delete_broadcaster(const std::string& broadcaster_id) {
 
 json Room::create_transport(const std::string& broadcaster_id, const json& body) {
   Broadcaster& b = broadcaster(broadcaster_id);
-  const PlainTransportOptions options =
-      parse_plain_transport_options(body, config_.listen_ip, config_.rtc_min_port,
-                                    config_.rtc_max_port, config_.announced_address);
-  if (!worker_) throw_refused("no dataplane worker to run the transport");
+  if (!body.is_object()) throw_wrong_type("body", "an object");
+  const std::string type = require_string(body, "body", "type");
+  if (type != "plain" && type != "webrtc") {
+    throw_wrong_type("body.type", "\"plain\" or \"webrtc\"");
+  }
+  std::unique_ptr<Transport> transport;
   const std::string id = generate_uuid_v4();
-  auto transport =
-      std::make_unique<PlainTransport>(id, ids_.next_transport++, broadcaster_id, options);
+  if (type == "plain") {
+    const PlainTransportOptions options =
+        parse_plain_transport_options(body, config_.listen_ip, config_.rtc_min_port,
+                                      config_.rtc_max_port, config_.announced_address);
+    if (!worker_) throw_refused("no dataplane worker to run the transport");
+    transport =
+        std::make_unique<PlainTransport>(id, ids_.next_transport++, broadcaster_id, options);
+  } else {
+    if (!worker_) throw_refused("no dataplane worker to run the transport");
+    if (!plumbing_) throw_refused("this server runs no WebRTC (no control event loop)");
+    WebRtcTransportOptions options;
+    options.listen_ip = config_.listen_ip;
+    options.announced_ip = config_.announced_address;
+    options.min_port = config_.rtc_min_port;
+    options.max_port = config_.rtc_max_port;
+    options.shared_port = config_.webrtc_shared_port;
+    options.consent_timeout_ms = config_.ice_consent_timeout_ms;
+    options.certificate = config_.dtls_certificate;
+    auto webrtc = std::make_unique<WebRtcTransport>(
+        id, ids_.next_transport++, broadcaster_id, options, *worker_, plumbing_->io(),
+        [this](const WebRtcTransportEvent& event) { on_webrtc_event(event); });
+    plumbing_->add(webrtc.get());
+    transport = std::move(webrtc);
+  }
   post(transport->take_add_command());
   json answer = transport->describe();
   b.transport_ids.insert(id);
@@ -143,24 +193,43 @@ json Room::create_transport(const std::string& broadcaster_id, const json& body)
   return answer;
 }
 
+void Room::on_webrtc_event(const WebRtcTransportEvent& event) {
+  // The broadcaster API has no channel for events; the protoo peers will get them. Until
+  // then they are what an operator sees in the log (the transport logs the details).
+  LOG_DEBUG("control", "room %s: transport %s %s %s", id_.c_str(), event.transport_id.c_str(),
+            event.kind == WebRtcTransportEvent::Kind::ice_state    ? "iceState"
+            : event.kind == WebRtcTransportEvent::Kind::dtls_state ? "dtlsState"
+                                                                   : "iceSelectedTuple",
+            event.value.c_str());
+}
+
 void Room::connect_transport(const std::string& broadcaster_id, const std::string& transport_id,
                              const json& body) {
-  PlainTransport& transport = transport_of(broadcaster_id, transport_id);
+  Transport& transport = transport_of(broadcaster_id, transport_id);
   for (auto& command : transport.connect(body)) post(std::move(command));
+}
+
+json Room::restart_ice(const std::string& broadcaster_id, const std::string& transport_id) {
+  Transport& transport = transport_of(broadcaster_id, transport_id);
+  if (!transport.is_webrtc()) throw_refused("restartIce: not a WebRTC transport");
+  auto& webrtc = static_cast<WebRtcTransport&>(transport);
+  json answer = webrtc.restart_ice();
+  plumbing_->add_username_fragment(&webrtc, answer["usernameFragment"].get<std::string>());
+  return answer;
 }
 
 json Room::create_producer(const std::string& broadcaster_id, const std::string& transport_id,
                            const json& body) {
-  PlainTransport& transport = transport_of(broadcaster_id, transport_id);
+  Transport& transport = transport_of(broadcaster_id, transport_id);
   if (!body.is_object()) throw_wrong_type("body", "an object");
   const std::string kind = require_string(body, "body", "kind");
   if (kind != "audio" && kind != "video") throw_wrong_type("body.kind", "\"audio\" or \"video\"");
   json params = require_object(body, "body", "rtpParameters");
   validate_rtp_parameters(params, "body.rtpParameters");
   const bool paused = optional_bool(body, "body", "paused", false);
-  // Plain RTP carries no MID or RID the dataplane routes by yet: one stream, by SSRC.
+  // The dataplane routes by SSRC only yet (no MID or RID): one stream, with an SSRC.
   if (params["encodings"].size() > 1) {
-    throw_invalid("simulcast producers are not supported on plain transports yet");
+    throw_invalid("simulcast producers are not supported yet");
   }
   const json& encoding = params["encodings"][0];
   if (!encoding.contains("ssrc")) throw_missing("body.rtpParameters.encodings[0].ssrc");
@@ -200,11 +269,36 @@ json Room::create_producer(const std::string& broadcaster_id, const std::string&
       }
     }
   }
+  add.keyframe_request = dp::KeyFrameRequest::none;
+  add.nack = false;
+  add.twcc_ext_id = extension_id(params, kTransportCcUri);
+  add.retransmission_packets =
+      kind == "video" ? kVideoRetransmissionPackets : kAudioRetransmissionPackets;
+  add.rtx_apt.fill(dp::kNoMapping);
+  for (const json& codec : params["codecs"]) {
+    if (!is_rtx_codec(codec)) continue;
+    const json& apt = codec["parameters"]["apt"];
+    if (apt.is_number_integer()) {
+      add.rtx_apt[codec["payloadType"].get<size_t>() & 0x7F] = apt.get<uint8_t>();
+    }
+  }
   for (const json& codec : params["codecs"]) {
     if (is_rtx_codec(codec)) continue;
+    add.nack = has_feedback(codec, "nack", "");
     producer->mime_type = codec["mimeType"];
     add.codec = wire::codec_kind_from_mime(producer->mime_type);
     add.clock_rate = codec["clockRate"].get<uint32_t>();
+    // How the endpoint takes key-frame requests: PLI if it said so, else FIR.
+    for (const json& fb : codec.value("rtcpFeedback", json::array())) {
+      const std::string fb_type = fb.value("type", "");
+      const std::string fb_parameter = fb.value("parameter", "");
+      if (fb_type == "nack" && fb_parameter == "pli")
+        add.keyframe_request = dp::KeyFrameRequest::pli;
+      if (fb_type == "ccm" && fb_parameter == "fir" &&
+          add.keyframe_request == dp::KeyFrameRequest::none) {
+        add.keyframe_request = dp::KeyFrameRequest::fir;
+      }
+    }
     break;
   }
   add.counters = producer->counters.get();
@@ -220,7 +314,7 @@ json Room::create_producer(const std::string& broadcaster_id, const std::string&
 
 json Room::consume(const std::string& broadcaster_id, const std::string& transport_id,
                    const std::string& producer_id, const json& body) {
-  PlainTransport& transport = transport_of(broadcaster_id, transport_id);
+  Transport& transport = transport_of(broadcaster_id, transport_id);
   const Broadcaster& b = broadcaster(broadcaster_id);
   if (producer_id.empty()) throw_missing("query.producerId");
   const bool paused = body.is_null() ? false : optional_bool(body, "body", "paused", false);
@@ -234,13 +328,21 @@ json Room::consume(const std::string& broadcaster_id, const std::string& transpo
   const uint32_t ssrc = generate_random_ssrc();
   json params = get_consumer_rtp_parameters(producer->consumable_parameters, *b.rtp_capabilities,
                                             producer->kind == "video", ssrc);
-  // Plain consumers have no mid, and the dataplane cannot rewrite a MID extension's value:
-  // announcing it would forward the producer's MID, so it is left out.
-  json exts = json::array();
-  for (const json& ext : params["headerExtensions"]) {
-    if (ext["uri"] != "urn:ietf:params:rtp-hdrext:sdes:mid") exts.push_back(ext);
+  // WebRTC consumers get a MID, written into every packet (browsers route by it). Plain
+  // consumers have none: the MID extension is left out of what they are told and sent.
+  uint8_t mid_ext_id = 0;
+  if (transport.is_webrtc()) {
+    params["mid"] = transport.next_mid();
+    for (const json& ext : params["headerExtensions"]) {
+      if (ext["uri"] == kMidExtensionUri) mid_ext_id = ext["id"].get<uint8_t>();
+    }
+  } else {
+    json exts = json::array();
+    for (const json& ext : params["headerExtensions"]) {
+      if (ext["uri"] != kMidExtensionUri) exts.push_back(ext);
+    }
+    params["headerExtensions"] = std::move(exts);
   }
-  params["headerExtensions"] = std::move(exts);
 
   auto consumer = std::make_unique<Consumer>();
   consumer->id = generate_uuid_v4();
@@ -272,6 +374,30 @@ json Room::consume(const std::string& broadcaster_id, const std::string& transpo
   for (const json& ext : params["headerExtensions"]) {
     const auto ext_id = ext["id"].get<uint8_t>();
     add.ext_map[ext_id] = ext_id;
+  }
+  add.mid.fill(0);
+  add.mid_len = 0;
+  add.mid_ext_id = mid_ext_id;
+  add.twcc_ext_id = extension_id(params, kTransportCcUri);
+  const json& media_codec = params["codecs"][0];
+  add.nack = has_feedback(media_codec, "nack", "");
+  add.rtx_ssrc = 0;
+  add.rtx_payload_type = 0;
+  for (const json& codec : params["codecs"]) {
+    if (is_rtx_codec(codec) && codec["parameters"].value("apt", -1) == media_codec["payloadType"]) {
+      add.rtx_payload_type = codec["payloadType"].get<uint8_t>();
+      const json& encoding = params["encodings"][0];
+      if (encoding.contains("rtx")) add.rtx_ssrc = encoding["rtx"]["ssrc"].get<uint32_t>();
+    }
+  }
+  add.cname.fill(0);
+  const std::string cname = params["rtcp"].value("cname", "");
+  add.cname_len = static_cast<uint8_t>(std::min(cname.size(), add.cname.size()));
+  std::copy_n(cname.begin(), add.cname_len, add.cname.begin());
+  if (params.contains("mid")) {
+    const std::string mid = params["mid"];
+    add.mid_len = static_cast<uint8_t>(std::min(mid.size(), add.mid.size()));
+    std::copy_n(mid.begin(), add.mid_len, add.mid.begin());
   }
   add.counters = consumer->counters.get();
   consumer->rtp_parameters = params;
@@ -325,7 +451,13 @@ void Room::remove(std::set<std::string> consumers, std::set<std::string> produce
     }
   }
   // Consumers before their producers before their transports: the worker never holds a
-  // route to something already gone.
+  // route to something already gone. A WebRTC transport says goodbye (close_notify) first;
+  // its record travels in order with these commands.
+  for (const auto& tid : transports) {
+    Transport& t = *transports_.at(tid);
+    t.close();
+    if (t.is_webrtc() && plumbing_) plumbing_->remove(static_cast<WebRtcTransport*>(&t));
+  }
   uint64_t last = 0;
   for (const auto& cid : consumers) last = post(dp::RemoveConsumer{consumers_.at(cid)->dp_id});
   for (const auto& pid : producers) last = post(dp::RemoveProducer{producers_.at(pid)->dp_id});
@@ -355,7 +487,7 @@ void Room::close() {
 }
 
 json Room::transport_stats(const std::string& transport_id) const {
-  const PlainTransport* t = find_in(transports_, transport_id);
+  const Transport* t = find_in(transports_, transport_id);
   if (!t) throw_not_found("transport \"" + transport_id + "\" not found");
   return t->stats();
 }
@@ -370,7 +502,12 @@ json Room::producer_stats_item(const Producer& p) const {
           {"packetCount", c.packets.get()},
           {"byteCount", c.bytes.get()},
           {"packetsLost", c.lost.get()},
+          {"fractionLost", c.fraction_lost.get()},
+          {"jitter", c.jitter.get()},
+          {"nackCount", c.nacked.get()},
+          {"packetsRetransmitted", c.retransmitted.get()},
           {"keyFrames", c.keyframes.get()},
+          {"keyFrameRequests", c.keyframe_requests.get()},
           {"paused", p.paused},
           {"dropped", drop_counters_json(c.dropped)}};
 }
@@ -393,6 +530,12 @@ json Room::consumer_stats(const std::string& consumer_id) const {
                {"mimeType", c->mime_type},
                {"packetCount", k.packets.get()},
                {"byteCount", k.bytes.get()},
+               {"roundTripTime", static_cast<double>(k.rtt_us.get()) / 1000.0},  // ms
+               {"fractionLost", k.reported_fraction_lost.get()},
+               {"packetsLost", k.reported_lost.get()},
+               {"nackCount", k.nacked.get()},
+               {"packetsRetransmitted", k.retransmitted.get()},
+               {"pliCount", k.keyframe_requests.get()},
                {"paused", c->paused},
                {"producerPaused", p.paused},
                {"dropped", drop_counters_json(k.dropped)}};

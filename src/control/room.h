@@ -15,8 +15,8 @@
 #include "control/broadcaster.h"
 #include "control/consumer.h"
 #include "control/control.h"
-#include "control/plain_transport.h"
 #include "control/producer.h"
+#include "control/transport.h"
 
 namespace weir::dp {
 class Worker;
@@ -31,10 +31,14 @@ struct DataplaneIds {
   dp::ConsumerId next_consumer = 1;
 };
 
+class WebRtcPlumbing;
+class WebRtcTransport;
+
 class Room {
  public:
+  // plumbing: routes the worker's STUN/DTLS to WebRTC transports; null: plain only.
   Room(std::string id, nlohmann::json router_capabilities, dp::Worker* worker,
-       const ControlConfig& config, DataplaneIds& ids);
+       const ControlConfig& config, DataplaneIds& ids, WebRtcPlumbing* plumbing = nullptr);
   ~Room();  // closes everything it still has
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
@@ -48,6 +52,7 @@ class Room {
   nlohmann::json create_transport(const std::string& broadcaster_id, const nlohmann::json& body);
   void connect_transport(const std::string& broadcaster_id, const std::string& transport_id,
                          const nlohmann::json& body);
+  nlohmann::json restart_ice(const std::string& broadcaster_id, const std::string& transport_id);
   nlohmann::json create_producer(const std::string& broadcaster_id, const std::string& transport_id,
                                  const nlohmann::json& body);
   nlohmann::json consume(const std::string& broadcaster_id, const std::string& transport_id,
@@ -72,7 +77,8 @@ class Room {
 
  private:
   Broadcaster& broadcaster(const std::string& id);
-  PlainTransport& transport_of(const std::string& broadcaster_id, const std::string& transport_id);
+  Transport& transport_of(const std::string& broadcaster_id, const std::string& transport_id);
+  void on_webrtc_event(const struct WebRtcTransportEvent& event);
   Producer& producer_of(const std::string& broadcaster_id, const std::string& producer_id);
   Consumer& consumer_of(const std::string& broadcaster_id, const std::string& consumer_id);
   uint64_t post(dp::Command command);
@@ -88,8 +94,9 @@ class Room {
   dp::Worker* worker_;
   ControlConfig config_;
   DataplaneIds& ids_;
+  WebRtcPlumbing* plumbing_;
   std::map<std::string, std::unique_ptr<Broadcaster>> broadcasters_;
-  std::map<std::string, std::unique_ptr<PlainTransport>> transports_;
+  std::map<std::string, std::unique_ptr<Transport>> transports_;
   std::map<std::string, std::unique_ptr<Producer>> producers_;
   std::map<std::string, std::unique_ptr<Consumer>> consumers_;
 };

@@ -2,6 +2,7 @@
 
 #include "control/control_error.h"
 #include "control/ortc.h"
+#include "dataplane/dtls_transport.h"
 
 namespace weir::control {
 
@@ -16,10 +17,20 @@ size_t worker_index_for_room(const std::string& room_id, size_t worker_count) {
 }
 
 RoomRegistry::RoomRegistry(const ControlConfig& config, std::vector<dp::Worker*> workers,
-                           nlohmann::json media_codecs)
+                           nlohmann::json media_codecs, boost::asio::io_context* io)
     : config_(config),
       workers_(std::move(workers)),
-      router_capabilities_(generate_router_rtp_capabilities(media_codecs)) {}
+      router_capabilities_(generate_router_rtp_capabilities(media_codecs)) {
+  if (io == nullptr) return;
+  if (!config_.dtls_certificate) {
+    std::string error;
+    config_.dtls_certificate = dp::DtlsCertificate::generate(&error);
+    if (!config_.dtls_certificate) throw_refused("cannot generate the DTLS certificate: " + error);
+  }
+  plumbing_ = std::make_unique<WebRtcPlumbing>(*io, workers_);
+}
+
+RoomRegistry::~RoomRegistry() { close_all(); }
 
 Room& RoomRegistry::get_or_create(const std::string& room_id) {
   if (room_id.empty()) throw_invalid("missing field roomId");
@@ -27,7 +38,8 @@ Room& RoomRegistry::get_or_create(const std::string& room_id) {
   if (it != rooms_.end()) return *it->second;
   dp::Worker* worker =
       workers_.empty() ? nullptr : workers_[worker_index_for_room(room_id, workers_.size())];
-  auto room = std::make_unique<Room>(room_id, router_capabilities_, worker, config_, ids_);
+  auto room =
+      std::make_unique<Room>(room_id, router_capabilities_, worker, config_, ids_, plumbing_.get());
   return *rooms_.emplace(room_id, std::move(room)).first->second;
 }
 

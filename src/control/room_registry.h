@@ -11,13 +11,17 @@
 
 #include "control/control.h"
 #include "control/room.h"
+#include "control/webrtc_plumbing.h"
 
 namespace weir::control {
 
 class RoomRegistry {
  public:
+  // io: the control thread's loop, for WebRTC transports (null: plain transports only).
+  // Generates the DTLS certificate if the config has none (throws ControlError if it can't).
   RoomRegistry(const ControlConfig& config, std::vector<dp::Worker*> workers,
-               nlohmann::json media_codecs);
+               nlohmann::json media_codecs, boost::asio::io_context* io);
+  ~RoomRegistry();
 
   Room& get_or_create(const std::string& room_id);
   const std::map<std::string, std::unique_ptr<Room>>& rooms() const { return rooms_; }
@@ -30,6 +34,7 @@ class RoomRegistry {
   std::vector<dp::Worker*> workers_;
   nlohmann::json router_capabilities_;  // the same for every room: computed once
   DataplaneIds ids_;
+  std::unique_ptr<WebRtcPlumbing> plumbing_;  // before the rooms: they unregister from it
   std::map<std::string, std::unique_ptr<Room>> rooms_;
 };
 

@@ -20,6 +20,7 @@ const char* drop_reason_name(DropReason r) {
     case DropReason::no_buffer: return "noBuffer";
     case DropReason::too_large: return "tooLarge";
     case DropReason::send_failed: return "sendFailed";
+    case DropReason::control_queue_full: return "controlQueueFull";
     case DropReason::count_: break;
   }
   return "unknown";

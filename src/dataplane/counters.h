@@ -20,22 +20,23 @@ class Counter {
 
 // Why a packet was dropped. The names (drop_reason_name) are what the stats API shows.
 enum class DropReason : uint8_t {
-  not_media,            // first byte neither RTP/RTCP nor a control protocol
-  control_unhandled,    // STUN/DTLS on a transport that has no ICE/DTLS
-  malformed_rtp,        // failed RTP parsing
-  malformed_rtcp,       // failed RTCP compound parsing (e.g. lying length fields)
-  srtp_auth_failed,     // wrong key or tampered packet
-  srtp_replay,          // replayed or too old
-  srtp_other,           // other SRTP failure
-  unknown_ssrc,         // RTP for no producer of this transport
-  unknown_payload_type, // payload type not negotiated for the producer
-  unknown_remote,       // from an address other than the connected remote
-  no_remote,            // nothing to send to yet (no connect, comedia not learned)
-  paused,               // producer or consumer paused
-  waiting_keyframe,     // consumer (re)synchronising on the next key frame
-  no_buffer,            // packet pool exhausted
-  too_large,            // rewritten packet would not fit a buffer
-  send_failed,          // the kernel refused the send
+  not_media,             // first byte neither RTP/RTCP nor a control protocol
+  control_unhandled,     // STUN/DTLS on a transport that has no ICE/DTLS
+  malformed_rtp,         // failed RTP parsing
+  malformed_rtcp,        // failed RTCP compound parsing (e.g. lying length fields)
+  srtp_auth_failed,      // wrong key or tampered packet
+  srtp_replay,           // replayed or too old
+  srtp_other,            // other SRTP failure
+  unknown_ssrc,          // RTP for no producer of this transport
+  unknown_payload_type,  // payload type not negotiated for the producer
+  unknown_remote,        // from an address other than the connected remote
+  no_remote,             // nothing to send to yet (no connect, comedia not learned)
+  paused,                // producer or consumer paused
+  waiting_keyframe,      // consumer (re)synchronising on the next key frame
+  no_buffer,             // packet pool exhausted
+  too_large,             // rewritten packet would not fit a buffer
+  send_failed,           // the kernel refused the send
+  control_queue_full,    // STUN/DTLS for the control thread found its ring full
   count_
 };
 constexpr int kDropReasonCount = static_cast<int>(DropReason::count_);
@@ -55,6 +56,10 @@ struct DropCounters {
 struct TransportCounters {
   Counter rtp_packets_in, rtcp_packets_in, bytes_in;
   Counter rtp_packets_out, rtcp_packets_out, bytes_out;
+  Counter control_packets_in, control_packets_out;  // STUN and DTLS, to and from control
+  Counter transport_cc_feedbacks_sent;              // for its producers' senders
+  Counter available_bitrate_bps;                    // consumers' side: from the endpoint's feedback
+  Counter remb_bps;                                 // the endpoint's last REMB, 0 if none
   DropCounters dropped;
 };
 
@@ -63,11 +68,23 @@ struct ProducerCounters {
   Counter lost;        // RFC 3550 cumulative lost: expected - received (never negative)
   Counter keyframes;
   Counter highest_seq; // extended highest sequence number received
+  Counter keyframe_requests;            // PLI/FIR sent to its endpoint
+  Counter keyframe_requests_throttled;  // requests folded into one sent shortly before
+  Counter nacked;                       // sequence numbers asked for again
+  Counter retransmitted;                // recovered packets that arrived (RTX or resent)
+  Counter jitter;                       // RFC 3550 interarrival jitter, RTP timestamp units
+  Counter fraction_lost;                // of the last report sent, 0..255
   DropCounters dropped;
 };
 
 struct ConsumerCounters {
   Counter packets, bytes;
+  Counter keyframe_requests;       // PLI/FIR its endpoint sent
+  Counter nacked;                  // sequence numbers its endpoint asked for again
+  Counter retransmitted;           // of those, sent again from the producer's history
+  Counter rtt_us;                  // from its endpoint's reports on our SRs, 0: not yet known
+  Counter reported_fraction_lost;  // its endpoint's last report, 0..255
+  Counter reported_lost;           // cumulative, as its endpoint reports it
   DropCounters dropped;
 };
 

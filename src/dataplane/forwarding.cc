@@ -3,35 +3,21 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "wire/rtcp_compound.h"
+#include "wire/rtcp_full_intra_request.h"
+#include "wire/rtcp_picture_loss_indication.h"
+#include "wire/rtcp_receiver_estimated_max_bitrate.h"
+#include "wire/rtcp_receiver_report.h"
+#include "wire/rtcp_sender_report.h"
+#include "wire/rtcp_transport_layer_cc.h"
 #include "wire/rtp_packet.h"
 
 namespace weir::dp {
 
 // ---------------------------------------------------------------------------------------
-// Sequence bookkeeping
-
-void SequenceTracker::update(uint16_t seq) {
-  ++received;
-  if (!started) {
-    started = true;
-    max_seq = seq;
-    base_seq = seq;
-    return;
-  }
-  const auto delta = static_cast<uint16_t>(seq - max_seq);
-  if (delta != 0 && delta < 0x8000) {
-    if (seq < max_seq) cycles += 0x10000;  // wrapped
-    max_seq = seq;
-  }
-}
-
-uint64_t SequenceTracker::lost() const {
-  if (!started) return 0;
-  const uint64_t expected = extended_max() - base_seq + 1;
-  return expected > received ? expected - received : 0;
-}
+// Continuity
 
 void RtpContinuity::resync(uint16_t in_seq, uint32_t in_ts, uint64_t now_ns,
                            uint32_t clock_rate) {
@@ -63,12 +49,20 @@ void RtpContinuity::sent(uint16_t out_seq, uint32_t out_ts, uint64_t now_ns) {
 // ---------------------------------------------------------------------------------------
 // Tables and commands
 
-ForwardingTables::ForwardingTables(PacketPool& pool, UdpEngine& engine, WorkerCounters& counters)
-    : pool_(pool), engine_(engine), worker_counters_(counters), tx_(&engine) {}
+ForwardingTables::ForwardingTables(PacketPool& pool, UdpEngine& engine, WorkerCounters& counters,
+                                   SpscRing<ControlPacket>* control_up,
+                                   const ForwardingOptions& options)
+    : pool_(pool),
+      engine_(engine),
+      worker_counters_(counters),
+      tx_(&engine),
+      control_up_(control_up),
+      options_(options) {}
 
 ForwardingTables::~ForwardingTables() {
   for (auto& [id, t] : transports_) {
-    if (t->rtp_socket >= 0) engine_.remove_socket(static_cast<uint32_t>(t->rtp_socket));
+    if (t->rtp_socket >= 0 && !t->shared_socket)
+      engine_.remove_socket(static_cast<uint32_t>(t->rtp_socket));
     if (t->rtcp_socket >= 0) engine_.remove_socket(static_cast<uint32_t>(t->rtcp_socket));
   }
 }
@@ -78,6 +72,14 @@ void ForwardingTables::apply(Command& command) {
       [this](auto& c) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, AddPlainTransport>) on_add_transport(c);
+        else if constexpr (std::is_same_v<T, AddWebRtcTransport>)
+          on_add_webrtc_transport(c);
+        else if constexpr (std::is_same_v<T, SetIceTuple>)
+          on_set_ice_tuple(c);
+        else if constexpr (std::is_same_v<T, ClearIceTuples>)
+          on_clear_ice_tuples(c);
+        else if constexpr (std::is_same_v<T, RequestKeyFrame>)
+          on_request_keyframe(c);
         else if constexpr (std::is_same_v<T, ConnectTransport>) on_connect(c);
         else if constexpr (std::is_same_v<T, SetTransportSrtp>) on_set_srtp(c);
         else if constexpr (std::is_same_v<T, RemoveTransport>) on_remove_transport(c);
@@ -87,6 +89,8 @@ void ForwardingTables::apply(Command& command) {
         else if constexpr (std::is_same_v<T, AddConsumer>) on_add_consumer(c);
         else if constexpr (std::is_same_v<T, SetConsumerPaused>) on_consumer_paused(c);
         else if constexpr (std::is_same_v<T, RemoveConsumer>) on_remove_consumer(c);
+        else if constexpr (std::is_same_v<T, SendControlPacket>)
+          send_control(c.packet);
       },
       command);
 }
@@ -127,6 +131,87 @@ void ForwardingTables::on_add_transport(AddPlainTransport& c) {
   transports_.emplace(c.id, std::move(t));
 }
 
+void ForwardingTables::on_add_webrtc_transport(AddWebRtcTransport& c) {
+  if (transports_.count(c.id) != 0) {
+    LOG_ERROR("worker", "transport %u added twice; ignoring the second", c.id);
+    return;
+  }
+  auto t = std::make_unique<TransportState>();
+  t->id = c.id;
+  t->webrtc = true;
+  t->srtp_required = true;  // DTLS-SRTP: nothing flows before the keys
+  t->counters = c.counters;
+  if (c.fd >= 0) {
+    std::string error;
+    t->rtp_socket = engine_.add_socket(c.fd, &error);
+    if (t->rtp_socket < 0) {
+      LOG_ERROR("worker", "transport %u: cannot receive on its socket: %s", c.id, error.c_str());
+    }
+    bind_socket(t->rtp_socket, t.get(), false);
+  } else {
+    if (options_.shared_socket < 0) {
+      LOG_ERROR("worker", "transport %u wants the shared port, which this worker has not", c.id);
+    }
+    t->rtp_socket = options_.shared_socket;
+    t->shared_socket = true;
+  }
+  transports_.emplace(c.id, std::move(t));
+}
+
+void ForwardingTables::on_set_ice_tuple(const SetIceTuple& c) {
+  auto it = transports_.find(c.id);
+  if (it == transports_.end() || !it->second->webrtc) return;
+  TransportState& t = *it->second;
+  if (!t.is_ice_tuple(c.tuple)) {
+    if (t.ice_tuple_count == TransportState::kMaxIceTuples) {
+      // Forget the oldest tuple that is not the selected one.
+      size_t victim = 0;
+      while (victim + 1 < TransportState::kMaxIceTuples && t.ice_tuples[victim] == t.remote_rtp)
+        ++victim;
+      if (t.shared_socket) shared_tuples_.erase(t.ice_tuples[victim]);
+      for (size_t i = victim; i + 1 < TransportState::kMaxIceTuples; ++i)
+        t.ice_tuples[i] = t.ice_tuples[i + 1];
+      --t.ice_tuple_count;
+    }
+    t.ice_tuples[t.ice_tuple_count++] = c.tuple;
+    if (t.shared_socket) {
+      auto [slot, inserted] = shared_tuples_.emplace(c.tuple, &t);
+      if (!inserted && slot->second != &t) {
+        // The same remote endpoint passed a check for another transport: it moved over.
+        slot->second->remote_rtp =
+            slot->second->remote_rtp == c.tuple ? SocketAddress{} : slot->second->remote_rtp;
+        slot->second = &t;
+      }
+    }
+  }
+  if (c.selected) {
+    t.remote_rtp = c.tuple;
+    t.remote_rtcp = c.tuple;  // WebRTC always multiplexes RTCP
+  }
+}
+
+void ForwardingTables::on_clear_ice_tuples(const ClearIceTuples& c) {
+  auto it = transports_.find(c.id);
+  if (it == transports_.end()) return;
+  TransportState& t = *it->second;
+  if (t.shared_socket) {
+    for (uint8_t i = 0; i < t.ice_tuple_count; ++i) {
+      auto found = shared_tuples_.find(t.ice_tuples[i]);
+      if (found != shared_tuples_.end() && found->second == &t) shared_tuples_.erase(found);
+    }
+  }
+  t.ice_tuple_count = 0;
+  t.remote_rtp = SocketAddress{};
+  t.remote_rtcp = SocketAddress{};
+}
+
+void ForwardingTables::on_request_keyframe(const RequestKeyFrame& c) {
+  auto it = producers_.find(c.id);
+  if (it == producers_.end()) return;
+  request_keyframe(*it->second, now_ns());
+  tx_.flush();
+}
+
 void ForwardingTables::on_connect(const ConnectTransport& c) {
   auto it = transports_.find(c.id);
   if (it == transports_.end()) return;
@@ -149,6 +234,10 @@ void ForwardingTables::detach_consumer(ConsumerState* c) {
     auto& v = c->producer->consumers;
     v.erase(std::remove(v.begin(), v.end(), c), v.end());
     c->producer = nullptr;
+  }
+  if (c->transport != nullptr) {
+    auto& v = c->transport->consumers;
+    v.erase(std::remove(v.begin(), v.end(), c), v.end());
   }
 }
 
@@ -184,8 +273,9 @@ void ForwardingTables::on_remove_transport(const RemoveTransport& c) {
       ++pi;
     }
   }
+  on_clear_ice_tuples(ClearIceTuples{c.id});
   for (int s : {t->rtp_socket, t->rtcp_socket}) {
-    if (s < 0) continue;
+    if (s < 0 || t->shared_socket) continue;
     engine_.remove_socket(static_cast<uint32_t>(s));
     sockets_[static_cast<size_t>(s)] = SocketBinding{};
   }
@@ -208,6 +298,7 @@ void ForwardingTables::map_through_producer(ConsumerState& c) {
     c.ext_from_producer[id] = out;
     if (out > 14) c.two_byte_extensions = true;
   }
+  if (c.mid_ext_id > 14 || c.transport_cc_ext_id > 14) c.two_byte_extensions = true;
 }
 
 void ForwardingTables::on_add_producer(const AddProducer& c) {
@@ -224,9 +315,23 @@ void ForwardingTables::on_add_producer(const AddProducer& c) {
   p->clock_rate = c.clock_rate;
   p->codec = c.codec;
   p->paused = c.paused;
+  p->keyframe_request = c.keyframe_request;
+  p->nack = c.nack;
+  p->rtx_ssrc = c.rtx_ssrc;
+  p->rtx_apt = c.rtx_apt;
   p->pt_map = c.pt_map;
   p->ext_map = c.ext_map;
+  p->transport_cc_ext_id = c.twcc_ext_id;
+  p->stats = RtpReceiveStats(c.clock_rate);
+  if (c.retransmission_packets != 0) {
+    p->history = std::make_unique<RetransmissionBuffer>(pool_, c.retransmission_packets);
+  }
   p->counters = c.counters;
+  TransportState& transport = *t->second;
+  if (c.twcc_ext_id != 0 && !transport.transport_cc) {
+    transport.transport_cc = std::make_unique<TransportCcReceiver>();
+    transport.transport_cc_media_ssrc = c.ssrc;
+  }
   t->second->producers.push_back(p.get());
   producers_.emplace(c.id, std::move(p));
 }
@@ -266,9 +371,23 @@ void ForwardingTables::on_add_consumer(const AddConsumer& c) {
   consumer->keyframe_sync = c.keyframe_sync;
   consumer->router_pt_map = c.pt_map;
   consumer->router_ext_map = c.ext_map;
+  consumer->mid = c.mid;
+  consumer->mid_len = c.mid_len <= c.mid.size() ? c.mid_len : 0;
+  consumer->mid_ext_id = consumer->mid_len > 0 ? c.mid_ext_id : 0;
+  consumer->transport_cc_ext_id = c.twcc_ext_id;
+  consumer->nack = c.nack;
+  consumer->rtx_ssrc = c.rtx_ssrc;
+  consumer->rtx_payload_type = c.rtx_payload_type;
+  consumer->cname = c.cname;
+  consumer->cname_len = c.cname_len <= c.cname.size() ? c.cname_len : 0;
   consumer->counters = c.counters;
+  if (!t->second->bandwidth) {
+    t->second->bandwidth = std::make_unique<SendSideBandwidthEstimator>();
+    t->second->counters->available_bitrate_bps.set(t->second->bandwidth->available_bitrate_bps());
+  }
   map_through_producer(*consumer);
   p->second->consumers.push_back(consumer.get());
+  t->second->consumers.push_back(consumer.get());
   consumers_.emplace(c.id, std::move(consumer));
 }
 
@@ -298,36 +417,114 @@ void ForwardingTables::process_burst(RxPacket* packets, size_t count, uint64_t n
   tx_.flush();
 }
 
+TransportState* ForwardingTables::transport_for_shared(const RxPacket& rx) {
+  auto it = shared_tuples_.find(rx.from);
+  if (it != shared_tuples_.end()) return it->second;
+  // A new 5-tuple: only an ICE check can introduce it, and only the control thread can
+  // tell (by the username) which transport it is for.
+  if (wire::classify_packet(rx.buf->data(), rx.buf->len) == wire::PacketClass::stun) {
+    to_control(nullptr, rx);
+  } else {
+    worker_counters_.dropped.add(DropReason::unknown_remote);
+  }
+  return nullptr;
+}
+
+void ForwardingTables::to_control(TransportState* t, const RxPacket& rx) {
+  if (control_up_ == nullptr || rx.buf->len > ControlPacket::kMaxSize) {
+    (t ? t->counters->dropped : worker_counters_.dropped).add(DropReason::control_unhandled);
+    return;
+  }
+  ControlPacket packet;
+  packet.transport = t ? t->id : 0;
+  packet.remote = rx.from;
+  packet.len = rx.buf->len;
+  std::memcpy(packet.data, rx.buf->data(), rx.buf->len);
+  if (!control_up_->push(std::move(packet))) {
+    // The control thread is behind: ICE and DTLS retransmit, media must not wait.
+    (t ? t->counters->dropped : worker_counters_.dropped).add(DropReason::control_queue_full);
+    return;
+  }
+  if (t) t->counters->control_packets_in.add();
+  control_pending_ = true;
+}
+
 void ForwardingTables::on_datagram(RxPacket& rx, uint64_t now_ns) {
   worker_counters_.rx_packets.add();
   worker_counters_.rx_bytes.add(rx.buf->len);
-  if (rx.socket >= sockets_.size() || sockets_[rx.socket].transport == nullptr) {
+  TransportState* found = nullptr;
+  bool on_rtcp_socket = false;
+  if (static_cast<int>(rx.socket) == options_.shared_socket) {
+    found = transport_for_shared(rx);
+    if (found == nullptr) return;
+  } else if (rx.socket < sockets_.size() && sockets_[rx.socket].transport != nullptr) {
+    found = sockets_[rx.socket].transport;
+    on_rtcp_socket = sockets_[rx.socket].rtcp;
+  } else {
     worker_counters_.dropped.add(DropReason::unknown_remote);
     return;
   }
-  const SocketBinding& binding = sockets_[rx.socket];
-  TransportState& t = *binding.transport;
+  TransportState& t = *found;
   t.counters->bytes_in.add(rx.buf->len);
-  switch (wire::classify_packet(rx.buf->data(), rx.buf->len)) {
+  const wire::PacketClass cls = wire::classify_packet(rx.buf->data(), rx.buf->len);
+  if (t.webrtc) {
+    // ICE checks may come from anywhere (that is how tuples are found); everything else
+    // only from a tuple a check succeeded from.
+    if (cls == wire::PacketClass::stun) {
+      to_control(&t, rx);
+      return;
+    }
+    if (!t.is_ice_tuple(rx.from)) {
+      t.counters->dropped.add(DropReason::unknown_remote);
+      return;
+    }
+  }
+  switch (cls) {
     case wire::PacketClass::rtp:
-      if (binding.rtcp) {
+      if (on_rtcp_socket) {
         t.counters->dropped.add(DropReason::malformed_rtcp);
         return;
       }
       on_rtp(t, rx, now_ns);
       return;
     case wire::PacketClass::rtcp:
-      on_rtcp(t, rx, binding.rtcp);
+      on_rtcp(t, rx, on_rtcp_socket, now_ns);
       return;
     case wire::PacketClass::stun:
-    case wire::PacketClass::dtls:
-      // A plain transport speaks neither ICE nor DTLS.
+      // A plain transport speaks no ICE.
       t.counters->dropped.add(DropReason::control_unhandled);
+      return;
+    case wire::PacketClass::dtls:
+      if (t.webrtc) {
+        to_control(&t, rx);
+      } else {
+        t.counters->dropped.add(DropReason::control_unhandled);
+      }
       return;
     case wire::PacketClass::unknown:
       t.counters->dropped.add(DropReason::not_media);
       return;
   }
+}
+
+void ForwardingTables::send_control(const ControlPacket& packet) {
+  auto it = transports_.find(packet.transport);
+  if (it == transports_.end()) return;  // closed meanwhile
+  TransportState& t = *it->second;
+  if (t.rtp_socket < 0 || !packet.remote.valid() || packet.len == 0) return;
+  PacketBuffer* out = pool_.alloc();
+  if (out == nullptr || packet.len > out->room()) {
+    if (out != nullptr) pool_.release(out);
+    t.counters->dropped.add(DropReason::no_buffer);
+    return;
+  }
+  std::memcpy(out->data(), packet.data, packet.len);
+  out->len = packet.len;
+  t.counters->control_packets_out.add();
+  t.counters->bytes_out.add(out->len);
+  worker_counters_.tx_packets.add();
+  worker_counters_.tx_bytes.add(out->len);
+  tx_.push(TxPacket{out, static_cast<uint32_t>(t.rtp_socket), packet.remote});
 }
 
 namespace {
@@ -362,7 +559,8 @@ bool ForwardingTables::unprotect(TransportState& t, PacketBuffer* buf, bool rtcp
 void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) {
   PacketBuffer* buf = rx.buf;
   // The remote is checked before decryption: a packet from a stranger costs no crypto.
-  if (t.remote_rtp.valid() && rx.from != t.remote_rtp) {
+  // (A WebRTC transport's packets were checked against its ICE tuples already.)
+  if (!t.webrtc && t.remote_rtp.valid() && rx.from != t.remote_rtp) {
     t.counters->dropped.add(DropReason::unknown_remote);
     return;
   }
@@ -373,7 +571,7 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
     return;
   }
   t.counters->rtp_packets_in.add();
-  if (!t.remote_rtp.valid()) {
+  if (!t.remote_rtp.valid() && !t.webrtc) {
     if (!t.comedia) {
       t.counters->dropped.add(DropReason::no_remote);
       return;
@@ -384,10 +582,17 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
   }
 
   ProducerState* producer = nullptr;
+  bool repaired = false;
   const uint32_t ssrc = rtp.ssrc();
   for (ProducerState* p : t.producers) {
     if (p->ssrc == ssrc) {
       producer = p;
+      break;
+    }
+    if (p->rtx_ssrc == ssrc && ssrc != 0) {
+      if (!unwrap_rtx(*p, rx, rtp)) return;  // padding-only probes repair nothing
+      producer = p;
+      repaired = true;
       break;
     }
   }
@@ -402,9 +607,20 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
   }
   pc.packets.add();
   pc.bytes.add(buf->len);
-  producer->sequence.update(rtp.sequence_number());
-  pc.lost.set(producer->sequence.lost());
-  pc.highest_seq.set(producer->sequence.extended_max());
+  if (repaired) pc.retransmitted.add();
+  const uint16_t gap = producer->stats.on_packet(rtp.sequence_number(), rtp.timestamp(), now_ns);
+  if (producer->nack) producer->nack_generator.on_packet(rtp.sequence_number(), gap, now_ns);
+  pc.lost.set(producer->stats.sequence().lost());
+  pc.highest_seq.set(producer->stats.sequence().extended_max());
+  if (producer->transport_cc_ext_id != 0 && t.transport_cc) {
+    const uint8_t* value = nullptr;
+    size_t value_len = 0;
+    if (rtp.find_extension(producer->transport_cc_ext_id, value, value_len) && value_len == 2) {
+      t.transport_cc->on_packet(wire::load_be16(value), now_ns);
+    }
+  }
+  // Kept by reference for the consumers' NACKs: the decrypted packet as it arrived.
+  if (producer->history) producer->history->store(rtp.sequence_number(), buf, now_ns);
   const bool keyframe = wire::is_keyframe(producer->codec, rtp.payload(), rtp.payload_size());
   if (keyframe && producer->codec != wire::CodecKind::opus &&
       producer->codec != wire::CodecKind::other) {
@@ -419,6 +635,7 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
 
 void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp, bool keyframe,
                                uint64_t now_ns) {
+  bool keyframe_wanted = false;
   for (ConsumerState* c : p.consumers) {
     ConsumerCounters& cc = *c->counters;
     if (c->paused) {
@@ -437,9 +654,11 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
     if (c->sync_required) {
       if (c->keyframe_sync && !keyframe) {
         cc.dropped.add(DropReason::waiting_keyframe);
+        keyframe_wanted = true;
         continue;
       }
       c->continuity.resync(rtp.sequence_number(), rtp.timestamp(), now_ns, c->clock_rate);
+      c->sync_sequence = rtp.sequence_number();
       c->sync_required = false;
     }
     PacketBuffer* out = pool_.alloc();
@@ -466,12 +685,16 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
                        now_ns);
     cc.packets.add();
     cc.bytes.add(out->len);
+    c->payload_octets += rtp.payload_size();
     t.counters->rtp_packets_out.add();
     t.counters->bytes_out.add(out->len);
     worker_counters_.tx_packets.add();
     worker_counters_.tx_bytes.add(out->len);
     tx_.push(TxPacket{out, static_cast<uint32_t>(t.rtp_socket), t.remote_rtp});
   }
+  // A consumer that (re)starts needs a key frame; asking once per interval is enough, and
+  // asking again covers a request (or the key frame) lost on the way.
+  if (keyframe_wanted) request_keyframe(p, now_ns);
 }
 
 bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in,
@@ -489,13 +712,27 @@ bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacke
   std::memcpy(o + 12, in.data() + 12, csrc_bytes);
   size_t off = 12 + csrc_bytes;
 
-  if (in.has_extension()) {
+  if (in.has_extension() || c.mid_ext_id != 0 || c.transport_cc_ext_id != 0) {
     wire::RtpExtensionWriter ext(o + off, room - off,
                                  in.two_byte_extensions() || c.two_byte_extensions);
-    in.for_each_extension([&](uint8_t id, const uint8_t* value, size_t vlen) {
-      const uint8_t out_id = c.ext_from_producer[id];
-      if (out_id != 0) ext.add(out_id, value, vlen);
-    });
+    if (c.mid_ext_id != 0) {
+      ext.add(c.mid_ext_id, reinterpret_cast<const uint8_t*>(c.mid.data()), c.mid_len);
+    }
+    if (c.transport_cc_ext_id != 0 && c.transport->bandwidth) {
+      uint8_t wide[2];
+      wire::store_be16(wide, c.transport->bandwidth->on_send(in.size(), now_ns()));
+      ext.add(c.transport_cc_ext_id, wide, sizeof wide);
+    }
+    if (in.has_extension()) {
+      in.for_each_extension([&](uint8_t id, const uint8_t* value, size_t vlen) {
+        const uint8_t out_id = c.ext_from_producer[id];
+        // The producer's MID names the producer's m-section, not the consumer's, and its
+        // transport-wide numbers are the producer's transport's.
+        if (out_id != 0 && out_id != c.mid_ext_id && out_id != c.transport_cc_ext_id) {
+          ext.add(out_id, value, vlen);
+        }
+      });
+    }
     const size_t ext_len = ext.finish();
     if (ext_len > 0) {
       wire::rtp_set_extension_bit(o, true);
@@ -509,10 +746,11 @@ bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacke
   return true;
 }
 
-void ForwardingTables::on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket) {
+void ForwardingTables::on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket,
+                               uint64_t now_ns) {
   PacketBuffer* buf = rx.buf;
   const SocketAddress& expected = on_rtcp_socket ? t.remote_rtcp : t.remote_rtp;
-  if (expected.valid() && rx.from != expected) {
+  if (!t.webrtc && expected.valid() && rx.from != expected) {
     t.counters->dropped.add(DropReason::unknown_remote);
     return;
   }
@@ -527,8 +765,131 @@ void ForwardingTables::on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_soc
     LOG_INFO("worker", "transport %u: learned remote RTCP address %s (comedia)", t.id,
              rx.from.to_string().c_str());
   }
-  // Receiver reports, NACK, PLI/FIR, REMB and transport-cc are acted on by the RTCP
-  // machinery of the WebRTC transport work; here a valid compound is counted.
+  on_endpoint_rtcp(t, buf->data(), buf->len, now_ns);
+}
+
+ConsumerState* ForwardingTables::consumer_by_ssrc(TransportState& t, uint32_t ssrc) {
+  for (ConsumerState* c : t.consumers) {
+    if (c->ssrc == ssrc) return c;
+  }
+  return nullptr;
+}
+
+void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, size_t len,
+                                        uint64_t now_ns) {
+  wire::for_each_rtcp_packet(
+      rtcp, len, [&](uint8_t type, uint8_t fmt, const uint8_t* p, size_t size) {
+        if (type == wire::kRtcpTypeSenderReport) {
+          wire::RtcpSenderReportView sr;
+          if (!wire::RtcpSenderReportView::parse(p, size, sr)) return;
+          for (ProducerState* producer : t.producers) {
+            if (producer->ssrc == sr.ssrc()) {
+              producer->stats.on_sender_report(sr.sender_info().ntp_timestamp, now_ns);
+            }
+          }
+          for (uint8_t i = 0; i < sr.report_count(); ++i)
+            on_reception_report(t, sr.report(i), now_ns);
+          return;
+        }
+        if (type == wire::kRtcpTypeReceiverReport) {
+          wire::RtcpReceiverReportView rr;
+          if (!wire::RtcpReceiverReportView::parse(p, size, rr)) return;
+          for (uint8_t i = 0; i < rr.report_count(); ++i)
+            on_reception_report(t, rr.report(i), now_ns);
+          return;
+        }
+        if (type == wire::kRtcpTypeTransportFeedback) {
+          if (fmt == wire::kRtpfbFormatNack) {
+            on_consumer_nack(t, p, size);
+          } else if (fmt == wire::kRtpfbFormatTransportCc && t.bandwidth) {
+            wire::TransportCcFeedback feedback;
+            size_t count = 0;
+            if (wire::parse_rtcp_transport_cc(p, size, feedback, transport_cc_scratch_, count)) {
+              t.bandwidth->on_feedback(feedback, std::span(transport_cc_scratch_.data(), count),
+                                       now_ns);
+              t.counters->available_bitrate_bps.set(t.bandwidth->available_bitrate_bps());
+            }
+          }
+          return;
+        }
+        if (type != wire::kRtcpTypePayloadFeedback) return;
+        if (fmt == wire::kPsfbFormatApplicationLayer) {
+          wire::RtcpReceiverEstimatedMaxBitrateView remb;
+          if (!wire::RtcpReceiverEstimatedMaxBitrateView::parse(p, size, remb)) return;
+          t.counters->remb_bps.set(remb.bitrate_bps());
+          if (t.bandwidth) {
+            t.bandwidth->on_remb(remb.bitrate_bps());
+            t.counters->available_bitrate_bps.set(t.bandwidth->available_bitrate_bps());
+          }
+          return;
+        }
+        if (fmt == wire::kPsfbFormatPli) {
+          wire::RtcpPictureLossIndicationView pli;
+          if (!wire::RtcpPictureLossIndicationView::parse(p, size, pli)) return;
+          if (ConsumerState* c = consumer_by_ssrc(t, pli.media_ssrc())) {
+            c->counters->keyframe_requests.add();
+            if (c->producer != nullptr) request_keyframe(*c->producer, now_ns);
+          }
+        } else if (fmt == wire::kPsfbFormatFir) {
+          wire::RtcpFullIntraRequestView fir;
+          if (!wire::RtcpFullIntraRequestView::parse(p, size, fir)) return;
+          for (size_t i = 0; i < fir.entry_count(); ++i) {
+            if (ConsumerState* c = consumer_by_ssrc(t, fir.entry(i).ssrc)) {
+              c->counters->keyframe_requests.add();
+              if (c->producer != nullptr) request_keyframe(*c->producer, now_ns);
+            }
+          }
+        }
+      });
+}
+
+void ForwardingTables::request_keyframe(ProducerState& p, uint64_t now_ns) {
+  if (p.keyframe_request == KeyFrameRequest::none || p.transport == nullptr) return;
+  if (p.last_keyframe_request_ns != 0 &&
+      now_ns - p.last_keyframe_request_ns < options_.keyframe_request_interval_ns) {
+    p.counters->keyframe_requests_throttled.add();
+    return;
+  }
+  TransportState& t = *p.transport;
+  PacketBuffer* buf = pool_.alloc();
+  if (buf == nullptr) return;
+  size_t n = 0;
+  if (p.keyframe_request == KeyFrameRequest::pli) {
+    n = wire::write_rtcp_picture_loss_indication(buf->data(), buf->room(), kRtcpSenderSsrc, p.ssrc);
+  } else {
+    const wire::FirEntry entry{p.ssrc, p.fir_sequence++};
+    n = wire::write_rtcp_full_intra_request(buf->data(), buf->room(), kRtcpSenderSsrc,
+                                            std::span<const wire::FirEntry>(&entry, 1));
+  }
+  buf->len = static_cast<uint16_t>(n);
+  if (n == 0 || !send_rtcp(t, buf)) return;
+  p.last_keyframe_request_ns = now_ns;
+  p.counters->keyframe_requests.add();
+}
+
+bool ForwardingTables::send_rtcp(TransportState& t, PacketBuffer* buf) {
+  // RTCP goes to the RTCP remote on its own socket, or beside the RTP with rtcp-mux.
+  const bool own_socket = t.rtcp_socket >= 0;
+  const SocketAddress& to = own_socket ? t.remote_rtcp : t.remote_rtp;
+  if (!to.valid() || (t.srtp_required && !t.srtp_out)) {
+    pool_.release(buf);
+    return false;
+  }
+  if (t.srtp_out) {
+    size_t len = buf->len;
+    if (t.srtp_out->protect_rtcp(buf->data(), len, buf->room()) != SrtpStatus::ok) {
+      pool_.release(buf);
+      return false;
+    }
+    buf->len = static_cast<uint16_t>(len);
+  }
+  t.counters->rtcp_packets_out.add();
+  t.counters->bytes_out.add(buf->len);
+  worker_counters_.tx_packets.add();
+  worker_counters_.tx_bytes.add(buf->len);
+  const int socket = own_socket ? t.rtcp_socket : t.rtp_socket;
+  tx_.push(TxPacket{buf, static_cast<uint32_t>(socket), to});
+  return true;
 }
 
 }  // namespace weir::dp

@@ -4,14 +4,21 @@
 // grow only when a command adds something).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/nack_generator.h"
 #include "dataplane/packet_pool.h"
+#include "dataplane/retransmission_buffer.h"
+#include "dataplane/rtp_receive_stats.h"
+#include "dataplane/send_side_bandwidth_estimator.h"
+#include "dataplane/spsc_ring.h"
 #include "dataplane/srtp_session.h"
+#include "dataplane/transport_cc_receiver.h"
 #include "dataplane/udp_engine.h"
 #include "dataplane/worker_commands.h"
 #include "wire/codec_payload.h"
@@ -23,30 +30,41 @@ struct ProducerState;
 struct ConsumerState;
 
 struct TransportState {
+  static constexpr size_t kMaxIceTuples = 4;
+
   TransportId id = 0;
-  int rtp_socket = -1;   // engine socket index
+  int rtp_socket = -1;   // engine socket index (the shared port's for a shared transport)
   int rtcp_socket = -1;  // -1 with rtcp-mux
+  bool webrtc = false;   // ICE + DTLS: STUN and DTLS go to the control thread
+  bool shared_socket = false;  // on the worker's shared port: the socket is not its own
   bool comedia = false;
   bool srtp_required = false;
+  // Plain: the connected (or learned) remote. WebRTC: the selected ICE tuple.
   SocketAddress remote_rtp;
   SocketAddress remote_rtcp;
+  // WebRTC: every tuple an ICE check succeeded from; media is accepted from any of them.
+  SocketAddress ice_tuples[kMaxIceTuples];
+  uint8_t ice_tuple_count = 0;
   std::unique_ptr<SrtpSession> srtp_in;
   std::unique_ptr<SrtpSession> srtp_out;
   std::vector<ProducerState*> producers;  // a handful: searched linearly by SSRC
+  std::vector<ConsumerState*> consumers;  // searched by SSRC for the RTCP that names them
   TransportCounters* counters = nullptr;
-};
+  // Producers' side: arrivals for transport-cc feedback (created with the first producer
+  // that has the extension). Consumers' side: numbering and estimate (with the first
+  // consumer).
+  std::unique_ptr<TransportCcReceiver> transport_cc;
+  uint32_t transport_cc_media_ssrc = 0;
+  uint64_t next_transport_cc_ns = 0;
+  std::unique_ptr<SendSideBandwidthEstimator> bandwidth;
+  uint64_t next_report_ns = 0;  // receiver/sender reports
 
-// RFC 3550 appendix A.1 bookkeeping for the lost counter.
-struct SequenceTracker {
-  bool started = false;
-  uint16_t max_seq = 0;
-  uint32_t cycles = 0;
-  uint32_t base_seq = 0;
-  uint64_t received = 0;
-
-  void update(uint16_t seq);
-  uint64_t extended_max() const { return cycles + max_seq; }
-  uint64_t lost() const;
+  bool is_ice_tuple(const SocketAddress& a) const {
+    for (uint8_t i = 0; i < ice_tuple_count; ++i) {
+      if (ice_tuples[i] == a) return true;
+    }
+    return false;
+  }
 };
 
 struct ProducerState {
@@ -56,9 +74,18 @@ struct ProducerState {
   uint32_t clock_rate = 90000;
   wire::CodecKind codec = wire::CodecKind::other;
   bool paused = false;
+  KeyFrameRequest keyframe_request = KeyFrameRequest::none;
+  uint64_t last_keyframe_request_ns = 0;
+  uint8_t fir_sequence = 0;
+  uint32_t rtx_ssrc = 0;
+  PayloadTypeMap rtx_apt{};  // producer RTX PT -> producer media PT
   PayloadTypeMap pt_map{};   // producer PT -> router PT
   ExtensionIdMap ext_map{};  // producer id -> router id
-  SequenceTracker sequence;
+  uint8_t transport_cc_ext_id = 0;
+  bool nack = false;
+  RtpReceiveStats stats;
+  NackGenerator nack_generator;
+  std::unique_ptr<RetransmissionBuffer> history;  // null: no NACKs answered for it
   std::vector<ConsumerState*> consumers;
   ProducerCounters* counters = nullptr;
 };
@@ -96,6 +123,20 @@ struct ConsumerState {
   PayloadTypeMap pt_from_producer{};
   ExtensionIdMap ext_from_producer{};
   bool two_byte_extensions = false;  // some consumer id does not fit the one-byte form
+  std::array<char, 16> mid{};
+  uint8_t mid_len = 0;
+  uint8_t mid_ext_id = 0;           // consumer-side MID extension id; 0: none written
+  uint8_t transport_cc_ext_id = 0;  // consumer-side; 0: none written
+  bool nack = false;
+  uint32_t rtx_ssrc = 0;
+  uint8_t rtx_payload_type = 0;
+  uint16_t rtx_sequence = 0;
+  std::array<char, 64> cname{};
+  uint8_t cname_len = 0;
+  // The producer sequence number the consumer last resynchronised at: NACKs for older
+  // packets were numbered with other offsets and are not answered.
+  uint16_t sync_sequence = 0;
+  uint64_t payload_octets = 0;  // for sender reports
   RtpContinuity continuity;
   ConsumerCounters* counters = nullptr;
 };
@@ -120,14 +161,45 @@ class TxBatch {
   TxPacket packets_[kCapacity];
 };
 
+struct ForwardingOptions {
+  // Engine index of the worker's shared WebRTC port (WebRtcServer mode); -1: none.
+  int shared_socket = -1;
+  // Key-frame requests to one producer are sent at most this often; the requests that
+  // arrive in between are satisfied by the key frame the first one brings.
+  uint64_t keyframe_request_interval_ns = 500'000'000;
+};
+
+// The SSRC weir's own RTCP (receiver reports, NACK, PLI/FIR, transport-cc) names as its
+// sender: RFC 4585 leaves it to the sender, and a fixed non-zero one keeps reports of a
+// transport together.
+constexpr uint32_t kRtcpSenderSsrc = 1;
+
 class ForwardingTables {
  public:
-  ForwardingTables(PacketPool& pool, UdpEngine& engine, WorkerCounters& counters);
+  // control_up: where STUN and DTLS for the control thread go (nullptr: dropped, counted).
+  ForwardingTables(PacketPool& pool, UdpEngine& engine, WorkerCounters& counters,
+                   SpscRing<ControlPacket>* control_up = nullptr,
+                   const ForwardingOptions& options = {});
   ~ForwardingTables();
 
   void apply(Command& command);
   // Processes a received burst; the caller keeps (and releases) the RX buffers.
   void process_burst(RxPacket* packets, size_t count, uint64_t now_ns);
+  // Sends a control packet the control thread handed down (STUN answer, DTLS record);
+  // it leaves with the next flush_tx().
+  void send_control(const ControlPacket& packet);
+  void flush_tx() { tx_.flush(); }
+  // True (once) if control packets went up since the last call: the worker then wakes the
+  // control thread, once per burst rather than once per packet.
+  bool take_control_pending() {
+    const bool pending = control_pending_;
+    control_pending_ = false;
+    return pending;
+  }
+  // Timers: transport-cc feedback, NACK retries, receiver and sender reports. Cheap to
+  // call every loop iteration; works at most every kTickNs.
+  void on_tick(uint64_t now_ns);
+  static constexpr uint64_t kTickNs = 20'000'000;
 
   size_t transport_count() const { return transports_.size(); }
   size_t producer_count() const { return producers_.size(); }
@@ -140,6 +212,10 @@ class ForwardingTables {
   };
 
   void on_add_transport(AddPlainTransport& c);
+  void on_add_webrtc_transport(AddWebRtcTransport& c);
+  void on_set_ice_tuple(const SetIceTuple& c);
+  void on_clear_ice_tuples(const ClearIceTuples& c);
+  void on_request_keyframe(const RequestKeyFrame& c);
   void on_connect(const ConnectTransport& c);
   void on_set_srtp(SetTransportSrtp& c);
   void on_remove_transport(const RemoveTransport& c);
@@ -156,10 +232,29 @@ class ForwardingTables {
   static void map_through_producer(ConsumerState& c);
 
   void on_datagram(RxPacket& rx, uint64_t now_ns);
+  // A datagram on the shared port: routed by its 5-tuple, or up to control if STUN.
+  TransportState* transport_for_shared(const RxPacket& rx);
+  void to_control(TransportState* t, const RxPacket& rx);
+  // Sends PLI/FIR to the producer's endpoint unless one went out less than the interval ago.
+  void request_keyframe(ProducerState& p, uint64_t now_ns);
+  // Protects (when the transport has SRTP) and queues an RTCP packet built in buf.
+  bool send_rtcp(TransportState& t, PacketBuffer* buf);
+  void on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, size_t len, uint64_t now_ns);
+  void on_reception_report(TransportState& t, const wire::RtcpReceptionReport& report,
+                           uint64_t now_ns);
+  void on_consumer_nack(TransportState& t, const uint8_t* packet, size_t len);
+  void retransmit(ConsumerState& c, uint16_t consumer_seq);
+  // RFC 4588: in place, rx becomes the packet it repairs; false if it repairs nothing.
+  bool unwrap_rtx(ProducerState& p, RxPacket& rx, wire::RtpPacketView& rtp);
+  void send_transport_cc_feedback(TransportState& t);
+  void send_nacks(ProducerState& p, uint64_t now_ns);
+  void send_reports(TransportState& t, uint64_t now_ns);
+  uint64_t next_report_delay_ns();
+  ConsumerState* consumer_by_ssrc(TransportState& t, uint32_t ssrc);
   // SRTP-decrypts in place when the transport requires it; false (counted) on failure.
   bool unprotect(TransportState& t, PacketBuffer* buf, bool rtcp);
   void on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns);
-  void on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket);
+  void on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket, uint64_t now_ns);
   void forward(ProducerState& p, const wire::RtpPacketView& rtp, bool keyframe, uint64_t now_ns);
   bool write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in, PacketBuffer* out);
 
@@ -167,7 +262,16 @@ class ForwardingTables {
   UdpEngine& engine_;
   WorkerCounters& worker_counters_;
   TxBatch tx_;
+  SpscRing<ControlPacket>* control_up_;
+  bool control_pending_ = false;
+  ForwardingOptions options_;
+  uint64_t next_tick_ns_ = 0;
+  // Parsed transport-cc feedback (too big for the stack of a packet handler).
+  std::array<wire::TransportCcPacketStatus, 4096> transport_cc_scratch_{};
+  uint64_t random_state_ = 0x9E3779B97F4A7C15ull;  // report interval jitter (RFC 3550 6.3.1)
   std::vector<SocketBinding> sockets_;
+  // Shared port: the ICE tuples of its transports (one hash lookup per datagram there).
+  std::unordered_map<SocketAddress, TransportState*, SocketAddressHash> shared_tuples_;
   std::unordered_map<TransportId, std::unique_ptr<TransportState>> transports_;
   std::unordered_map<ProducerId, std::unique_ptr<ProducerState>> producers_;
   std::unordered_map<ConsumerId, std::unique_ptr<ConsumerState>> consumers_;

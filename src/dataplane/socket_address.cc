@@ -60,4 +60,24 @@ bool SocketAddress::operator==(const SocketAddress& o) const {
   return true;
 }
 
+size_t SocketAddressHash::operator()(const SocketAddress& a) const {
+  // FNV-1a over the bytes operator== looks at: cheap, and good enough for a table whose
+  // keys an attacker can only add by passing an ICE check.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  const sa_family_t family = a.u.sa.sa_family;
+  mix(&family, sizeof family);
+  if (family == AF_INET) {
+    mix(&a.u.v4.sin_port, sizeof a.u.v4.sin_port);
+    mix(&a.u.v4.sin_addr, sizeof a.u.v4.sin_addr);
+  } else if (family == AF_INET6) {
+    mix(&a.u.v6.sin6_port, sizeof a.u.v6.sin6_port);
+    mix(&a.u.v6.sin6_addr, sizeof a.u.v6.sin6_addr);
+  }
+  return static_cast<size_t>(h);
+}
+
 }  // namespace weir::dp

@@ -37,4 +37,10 @@ struct SocketAddress {
   bool operator!=(const SocketAddress& o) const { return !(*this == o); }
 };
 
+// For hash tables keyed by a remote endpoint (the shared port's 5-tuple demultiplexer):
+// family, port and address bytes, as operator== compares them.
+struct SocketAddressHash {
+  size_t operator()(const SocketAddress& a) const;
+};
+
 }  // namespace weir::dp

@@ -1,6 +1,11 @@
 #include "dataplane/worker.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -16,22 +21,54 @@ constexpr size_t kMaxBurst = 256;
 }  // namespace
 
 Worker::Worker(const WorkerConfig& config)
-    : config_(config), commands_(config.command_ring_size) {
+    : config_(config), commands_(config.command_ring_size), control_up_(config.control_ring_size) {
   if (config_.burst == 0 || config_.burst > kMaxBurst) config_.burst = 64;
+  control_event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
-Worker::~Worker() { stop(); }
+Worker::~Worker() {
+  stop();
+  if (control_event_fd_ >= 0) ::close(control_event_fd_);
+}
 
 bool Worker::start(std::string* error) {
+  if (control_event_fd_ < 0) {
+    if (error) *error = std::string("eventfd: ") + std::strerror(errno);
+    return false;
+  }
   pool_ = std::make_unique<PacketPool>(config_.pool_buffers);
   engine_ = make_udp_engine(*pool_, config_.engine, config_.prefer_mmsg, error);
   if (!engine_) return false;
-  tables_ = std::make_unique<ForwardingTables>(*pool_, *engine_, counters_);
+  ForwardingOptions options;
+  options.keyframe_request_interval_ns = config_.keyframe_request_interval_ms * 1000000ull;
+  if (config_.shared_port != 0) {
+    auto local = SocketAddress::parse(config_.shared_ip, config_.shared_port);
+    if (!local) {
+      if (error) *error = "shared WebRTC port: bad IP address " + config_.shared_ip;
+      return false;
+    }
+    const int fd = open_udp_socket(*local, error);
+    if (fd < 0) {
+      if (error) *error = "shared WebRTC port " + local->to_string() + ": " + *error;
+      return false;
+    }
+    options.shared_socket = engine_->add_socket(fd, error);
+    if (options.shared_socket < 0) return false;
+    shared_port_ = config_.shared_port;
+  }
+  tables_ = std::make_unique<ForwardingTables>(*pool_, *engine_, counters_, &control_up_, options);
   publish_engine_stats();
   running_.store(true, std::memory_order_release);
   thread_ = std::thread([this] { run(); });
-  LOG_INFO("worker", "dataplane worker %u started (%s, %u packet buffers)", config_.index,
-           engine_->name(), config_.pool_buffers);
+  if (shared_port_ != 0) {
+    LOG_INFO("worker",
+             "dataplane worker %u started (%s, %u packet buffers, shared WebRTC port %s:%u)",
+             config_.index, engine_->name(), config_.pool_buffers, config_.shared_ip.c_str(),
+             shared_port_);
+  } else {
+    LOG_INFO("worker", "dataplane worker %u started (%s, %u packet buffers)", config_.index,
+             engine_->name(), config_.pool_buffers);
+  }
   return true;
 }
 
@@ -56,6 +93,13 @@ uint64_t Worker::post(Command command) {
   const uint64_t seq = posted_.fetch_add(1, std::memory_order_acq_rel) + 1;
   if (engine_) engine_->wake();
   return seq;
+}
+
+bool Worker::pop_control_packet(ControlPacket& out) {
+  auto packet = control_up_.pop();
+  if (!packet) return false;
+  out = std::move(*packet);
+  return true;
 }
 
 void Worker::wait_applied(uint64_t seq) const {
@@ -105,6 +149,13 @@ void Worker::apply_commands() {
     counters_.commands_applied.add();
     applied_.fetch_add(1, std::memory_order_acq_rel);
   }
+  tables_->flush_tx();  // control packets the commands sent
+}
+
+void Worker::wake_control() {
+  const uint64_t one = 1;
+  // A full counter (never in practice) still leaves the fd readable: nothing is lost.
+  [[maybe_unused]] const ssize_t n = ::write(control_event_fd_, &one, sizeof one);
 }
 
 void Worker::run() {
@@ -113,10 +164,13 @@ void Worker::run() {
     apply_commands();
     const size_t n = engine_->rx_burst(rx, config_.burst, kIdleWaitUs);
     counters_.loop_iterations.add();
+    const uint64_t now = now_ns();
     if (n > 0) {
-      tables_->process_burst(rx, n, now_ns());
+      tables_->process_burst(rx, n, now);
       for (size_t i = 0; i < n; ++i) pool_->release(rx[i].buf);
+      if (tables_->take_control_pending()) wake_control();
     }
+    tables_->on_tick(now);
     publish_engine_stats();
   }
 }

@@ -25,6 +25,12 @@ struct WorkerConfig {
   uint32_t burst = 64;
   bool prefer_mmsg = false;
   EngineConfig engine;
+  // WebRtcServer mode: one UDP port on this worker shared by its WebRTC transports
+  // (demultiplexed by ICE username, then by 5-tuple). Port 0: no shared port.
+  std::string shared_ip = "127.0.0.1";
+  uint16_t shared_port = 0;
+  uint32_t control_ring_size = 1024;  // control packets going up (power of two)
+  uint64_t keyframe_request_interval_ms = 500;
 };
 
 class ForwardingTables;  // worker-private, defined in forwarding.h
@@ -48,6 +54,15 @@ class Worker {
   void wait_applied(uint64_t seq) const;
   uint64_t applied() const { return applied_.load(std::memory_order_acquire); }
 
+  // Control thread only: the next STUN/DTLS datagram the worker passed up; false if none.
+  bool pop_control_packet(ControlPacket& out);
+  // An eventfd that becomes readable when control packets wait; the control thread reads
+  // it (8 bytes) to re-arm, then pops until empty.
+  int control_event_fd() const { return control_event_fd_; }
+  bool control_ring_empty() const { return control_up_.empty(); }
+  // The shared WebRTC port, 0 if none.
+  uint16_t shared_port() const { return shared_port_; }
+
   const WorkerCounters& counters() const { return counters_; }
   const char* engine_name() const;
   uint32_t index() const { return config_.index; }
@@ -59,6 +74,7 @@ class Worker {
   void run();
   void apply_commands();
   void publish_engine_stats();
+  void wake_control();
 
   // The engine's counters as last published by the worker thread, readable from any thread.
   struct PublishedEngineStats {
@@ -73,6 +89,9 @@ class Worker {
   std::unique_ptr<UdpEngine> engine_;
   std::unique_ptr<ForwardingTables> tables_;
   SpscRing<Command> commands_;
+  SpscRing<ControlPacket> control_up_;
+  int control_event_fd_ = -1;
+  uint16_t shared_port_ = 0;
   std::atomic<uint64_t> posted_{0};
   std::atomic<uint64_t> applied_{0};
   std::atomic<bool> running_{false};

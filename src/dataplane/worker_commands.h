@@ -38,6 +38,27 @@ struct AddPlainTransport {
   TransportCounters* counters;  // owned by control; freed only after RemoveTransport applied
 };
 
+// A WebRTC transport: ICE decides where media goes (SetIceTuple), DTLS-SRTP brings the keys
+// (SetTransportSrtp); until both happened nothing is forwarded to or from it.
+struct AddWebRtcTransport {
+  TransportId id;
+  int fd;  // its own bound socket, adopted like a plain one; -1: the worker's shared port
+  TransportCounters* counters;  // owned by control; freed only after RemoveTransport applied
+};
+
+// An ICE check from tuple succeeded: packets from it belong to the transport (on the shared
+// port this is what routes them). selected: media is sent there from now on.
+struct SetIceTuple {
+  TransportId id;
+  SocketAddress tuple;
+  bool selected;
+};
+
+// ICE consent was lost: forget every tuple; nothing is sent until a new check succeeds.
+struct ClearIceTuples {
+  TransportId id;
+};
+
 struct ConnectTransport {
   TransportId id;
   SocketAddress remote_rtp;
@@ -56,6 +77,8 @@ struct RemoveTransport {
   TransportId id;
 };
 
+enum class KeyFrameRequest : uint8_t { none, pli, fir };
+
 struct AddProducer {
   ProducerId id;
   TransportId transport;
@@ -64,9 +87,20 @@ struct AddProducer {
   uint32_t clock_rate;
   wire::CodecKind codec;
   bool paused;
+  KeyFrameRequest keyframe_request;  // how to ask its endpoint for a key frame
+  bool nack;                         // the endpoint retransmits on generic NACK: ask for losses
+  uint8_t twcc_ext_id;               // its transport-wide sequence number extension id; 0: none
+  uint16_t retransmission_packets;   // history kept for consumers' NACKs (power of two; 0: none)
+  PayloadTypeMap rtx_apt;            // producer RTX PT -> producer media PT (kNoMapping: not RTX)
   PayloadTypeMap pt_map;       // producer PT -> router PT
   ExtensionIdMap ext_map;      // producer ext id -> router ext id
   ProducerCounters* counters;  // owned by control; freed only after RemoveProducer applied
+};
+
+// Asks the producer's endpoint for a key frame (PLI or FIR, as negotiated), throttled like
+// the consumers' own requests.
+struct RequestKeyFrame {
+  ProducerId id;
 };
 
 struct SetProducerPaused {
@@ -88,6 +122,20 @@ struct AddConsumer {
   bool keyframe_sync;          // video: after (re)start forward only from a key frame
   PayloadTypeMap pt_map;       // router PT -> consumer PT
   ExtensionIdMap ext_map;      // router ext id -> consumer ext id
+  // The consumer's MID (WebRTC consumers; empty for plain ones) and the consumer-side id of
+  // the MID header extension: every packet carries the consumer's own MID there, because
+  // browsers route by it before SSRC.
+  std::array<char, 16> mid;
+  uint8_t mid_len;
+  uint8_t mid_ext_id;  // 0: do not write a MID
+  // Its transport-wide sequence number extension id: weir numbers what it sends (for the
+  // endpoint's transport-cc feedback) instead of forwarding the producer's numbers.
+  uint8_t twcc_ext_id;         // 0: none
+  bool nack;                   // the endpoint may NACK: answer from the producer's history
+  uint32_t rtx_ssrc;           // retransmissions as RFC 4588 RTX on this SSRC; 0: resend as is
+  uint8_t rtx_payload_type;    // the consumer's RTX PT (with rtx_ssrc)
+  std::array<char, 64> cname;  // for its SDES in sender reports
+  uint8_t cname_len;
   ConsumerCounters* counters;  // owned by control; freed only after RemoveConsumer applied
 };
 
@@ -100,8 +148,28 @@ struct RemoveConsumer {
   ConsumerId id;
 };
 
-using Command = std::variant<AddPlainTransport, ConnectTransport, SetTransportSrtp,
-                             RemoveTransport, AddProducer, SetProducerPaused, RemoveProducer,
-                             AddConsumer, SetConsumerPaused, RemoveConsumer>;
+// A datagram of a control protocol (STUN, DTLS) crossing between a worker and the control
+// thread, with where it came from or goes to. Up: transport is 0 when the worker could not
+// tell (a new 5-tuple on the shared port); the control thread demultiplexes by ICE
+// username. Down (SendControlPacket): the worker sends it from the transport's socket to
+// `remote`.
+struct ControlPacket {
+  static constexpr size_t kMaxSize = 1920;  // a pool buffer's room after its headroom
+  TransportId transport = 0;
+  SocketAddress remote;
+  uint16_t len = 0;
+  uint8_t data[kMaxSize];
+};
+
+// Down: a control packet to send, in order with the commands around it (a DTLS
+// close_notify leaves before the RemoveTransport that follows it).
+struct SendControlPacket {
+  ControlPacket packet;
+};
+
+using Command = std::variant<AddPlainTransport, AddWebRtcTransport, SetIceTuple, ClearIceTuples,
+                             ConnectTransport, SetTransportSrtp, RemoveTransport, AddProducer,
+                             RequestKeyFrame, SetProducerPaused, RemoveProducer, AddConsumer,
+                             SetConsumerPaused, RemoveConsumer, SendControlPacket>;
 
 }  // namespace weir::dp

@@ -19,7 +19,7 @@ struct Route {
   BodyUse body;
 };
 
-// Contract §7 plus weir's pause/resume/close and stats routes.
+// Contract §7 plus weir's restartIce, pause/resume/close and stats routes.
 constexpr std::array kRoutes = {
     Route{"GET", "/rooms/:roomId", ApiAction::get_room, BodyUse::none},
     Route{"POST", "/rooms/:roomId/broadcasters", ApiAction::create_broadcaster,
@@ -30,6 +30,8 @@ constexpr std::array kRoutes = {
           ApiAction::create_transport, BodyUse::json_object},
     Route{"POST", "/rooms/:roomId/broadcasters/:broadcasterId/transports/:transportId/connect",
           ApiAction::connect_transport, BodyUse::json_object},
+    Route{"POST", "/rooms/:roomId/broadcasters/:broadcasterId/transports/:transportId/restartIce",
+          ApiAction::restart_ice, BodyUse::none},
     Route{"POST", "/rooms/:roomId/broadcasters/:broadcasterId/transports/:transportId/producers",
           ApiAction::create_producer, BodyUse::json_object},
     Route{"POST", "/rooms/:roomId/broadcasters/:broadcasterId/transports/:transportId/consume",
@@ -137,6 +139,8 @@ const char* api_action_name(ApiAction action) {
     case ApiAction::delete_broadcaster: return "delete_broadcaster";
     case ApiAction::create_transport: return "create_transport";
     case ApiAction::connect_transport: return "connect_transport";
+    case ApiAction::restart_ice:
+      return "restart_ice";
     case ApiAction::create_producer: return "create_producer";
     case ApiAction::consume: return "consume";
     case ApiAction::pause_producer: return "pause_producer";
@@ -266,6 +270,8 @@ ApiResult run_call(control::Control& c, const ApiCall& a) {
       return c.create_transport(a.room_id, a.broadcaster_id, a.body);
     case ApiAction::connect_transport:
       return c.connect_transport(a.room_id, a.broadcaster_id, a.transport_id, a.body);
+    case ApiAction::restart_ice:
+      return c.restart_ice(a.room_id, a.broadcaster_id, a.transport_id);
     case ApiAction::create_producer:
       return c.create_producer(a.room_id, a.broadcaster_id, a.transport_id, a.body);
     case ApiAction::consume:

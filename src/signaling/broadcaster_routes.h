@@ -19,6 +19,7 @@ enum class ApiAction {
   delete_broadcaster,
   create_transport,
   connect_transport,
+  restart_ice,
   create_producer,
   consume,
   pause_producer,

@@ -47,15 +47,34 @@ def api_cases(weir):
                          "rtpCapabilities": caps})
     weir.api("POST", b, {"id": "nocaps", "displayName": "N", "device": {"name": "test"}})
     tr = f"{b}/p1/transports"
-    expect_error(weir, "POST", tr, 400, ["transport type \"webrtc\" is not supported yet"],
-                 body={"type": "webrtc"})
     expect_error(weir, "POST", tr, 400, ["type"], body={"type": "bogus"})
     expect_error(weir, "POST", tr, 400, ["type"], body={})
     expect_error(weir, "POST", tr, 400, ["comedia"], body={"type": "plain", "comedia": "yes"})
     expect_error(weir, "POST", tr, 400, ["srtpCryptoSuite"],
                  body={"type": "plain", "enableSrtp": True, "srtpCryptoSuite": "NO_SUCH_SUITE"})
 
+    # WebRTC transports: the connect body and its rules (contract 5.3).
+    webrtc = weir.api("POST", tr, {"type": "webrtc"})
+    assert webrtc["iceParameters"]["iceLite"] is True, webrtc
+    assert webrtc["dtlsParameters"]["fingerprints"][-1]["algorithm"] == "sha-256", webrtc
+    connect = f"{tr}/{webrtc['id']}/connect"
+    fp = {"algorithm": "sha-256", "value": "AB:" * 31 + "AB"}
+    expect_error(weir, "POST", connect, 400, ["body.dtlsParameters"], body={})
+    expect_error(weir, "POST", connect, 400, ["body.dtlsParameters.fingerprints"],
+                 body={"dtlsParameters": {"role": "client", "fingerprints": []}})
+    expect_error(weir, "POST", connect, 400, ["body.dtlsParameters.role"],
+                 body={"dtlsParameters": {"role": "boss", "fingerprints": [fp]}})
+    expect_error(weir, "POST", connect, 400, ["body.dtlsParameters.fingerprints"],
+                 body={"dtlsParameters": {"fingerprints": [{"algorithm": "md5", "value": "00"}]}})
+    weir.api("POST", connect, {"dtlsParameters": {"role": "client", "fingerprints": [fp]}})
+    expect_error(weir, "POST", connect, 500, ["connect() already called"],
+                 body={"dtlsParameters": {"role": "client", "fingerprints": [fp]}})
+    restarted = weir.api("POST", f"{tr}/{webrtc['id']}/restartIce", {})
+    assert restarted["usernameFragment"] != webrtc["iceParameters"]["usernameFragment"], restarted
+
     producer_tr = weir.api("POST", tr, {"type": "plain", "comedia": True, "rtcpMux": True})["id"]
+    expect_error(weir, "POST", f"{tr}/{producer_tr}/restartIce", 500, ["not a WebRTC transport"],
+                 body={})
     vp8 = {"mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000}
     prod = f"{tr}/{producer_tr}/producers"
     expect_error(weir, "POST", prod, 400, ["kind"],
@@ -65,7 +84,7 @@ def api_cases(weir):
     expect_error(weir, "POST", prod, 400, ["rtpParameters"], body={"kind": "video"})
     expect_error(weir, "POST", prod, 400, ["ssrc"],
                  body={"kind": "video", "rtpParameters": {"codecs": [vp8], "encodings": [{}]}})
-    expect_error(weir, "POST", prod, 400, ["simulcast producers are not supported on plain transports yet"],
+    expect_error(weir, "POST", prod, 400, ["simulcast producers are not supported yet"],
                  body={"kind": "video", "rtpParameters": {"codecs": [vp8],
                                                           "encodings": [{"ssrc": 1}, {"ssrc": 2}]}})
     expect_error(weir, "POST", prod, 400, ["clockRate"],

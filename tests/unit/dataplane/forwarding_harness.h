@@ -158,22 +158,62 @@ class WorkerFixture : public ::testing::Test {
   }
   TransportCounters& transport_counters(size_t i) { return *transports_[i]; }
 
+  // The AddProducer/AddConsumer the helpers below post, for tests that set more fields.
+  static AddProducer producer_command(ProducerId id, TransportId t, uint32_t ssrc,
+                                      wire::CodecKind codec, PayloadTypeMap pt_map,
+                                      ExtensionIdMap ext_map, bool paused = false) {
+    AddProducer c{};
+    c.id = id;
+    c.transport = t;
+    c.ssrc = ssrc;
+    c.clock_rate = 90000;
+    c.codec = codec;
+    c.paused = paused;
+    c.keyframe_request = KeyFrameRequest::none;
+    c.rtx_apt.fill(kNoMapping);
+    c.pt_map = pt_map;
+    c.ext_map = ext_map;
+    return c;
+  }
+  static AddConsumer consumer_command(ConsumerId id, ProducerId p, TransportId t, uint32_t ssrc,
+                                      bool keyframe_sync, PayloadTypeMap pt_map,
+                                      ExtensionIdMap ext_map, bool paused = false) {
+    AddConsumer c{};
+    c.id = id;
+    c.producer = p;
+    c.transport = t;
+    c.ssrc = ssrc;
+    c.clock_rate = 90000;
+    c.paused = paused;
+    c.keyframe_sync = keyframe_sync;
+    c.pt_map = pt_map;
+    c.ext_map = ext_map;
+    return c;
+  }
+
+  ProducerCounters& add_producer(AddProducer c) {
+    producers_.push_back(std::make_unique<ProducerCounters>());
+    c.counters = producers_.back().get();
+    run(c);
+    return *producers_.back();
+  }
+  ConsumerCounters& add_consumer(AddConsumer c) {
+    consumers_.push_back(std::make_unique<ConsumerCounters>());
+    c.counters = consumers_.back().get();
+    run(c);
+    return *consumers_.back();
+  }
+
   ProducerCounters& add_producer(ProducerId id, TransportId t, uint32_t ssrc,
                                  wire::CodecKind codec, PayloadTypeMap pt_map,
                                  ExtensionIdMap ext_map, bool paused = false) {
-    producers_.push_back(std::make_unique<ProducerCounters>());
-    run(AddProducer{id, t, ssrc, 0, 90000, codec, paused, pt_map, ext_map,
-                    producers_.back().get()});
-    return *producers_.back();
+    return add_producer(producer_command(id, t, ssrc, codec, pt_map, ext_map, paused));
   }
 
   ConsumerCounters& add_consumer(ConsumerId id, ProducerId p, TransportId t, uint32_t ssrc,
                                  bool keyframe_sync, PayloadTypeMap pt_map,
                                  ExtensionIdMap ext_map, bool paused = false) {
-    consumers_.push_back(std::make_unique<ConsumerCounters>());
-    run(AddConsumer{id, p, t, ssrc, 90000, paused, keyframe_sync, pt_map, ext_map,
-                    consumers_.back().get()});
-    return *consumers_.back();
+    return add_consumer(consumer_command(id, p, t, ssrc, keyframe_sync, pt_map, ext_map, paused));
   }
 
   std::unique_ptr<Worker> worker_;

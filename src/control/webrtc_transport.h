@@ -1,0 +1,112 @@
+// The control side of a WebRtcTransport (mediasoup's name): ICE-lite and DTLS-SRTP for one
+// endpoint, on the control thread. The worker passes up every STUN and DTLS datagram of
+// the transport; this class answers ICE checks, tells the worker which tuples are valid and
+// where media goes, runs the DTLS handshake (its records go back down in order with the
+// commands) and installs the SRTP keys it yields. States and their events follow
+// mediasoup: iceState new/connected/completed/disconnected/closed, dtlsState
+// new/connecting/connected/failed/closed.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/ice_lite_server.h"
+#include "control/transport.h"
+#include "dataplane/dtls_transport.h"
+#include "dataplane/socket_address.h"
+
+namespace weir::dp {
+class Worker;
+}
+
+namespace weir::control {
+
+struct WebRtcTransportOptions {
+  std::string listen_ip = "127.0.0.1";
+  std::string announced_ip;  // empty: announce listen_ip
+  uint16_t min_port = 40000;
+  uint16_t max_port = 49999;
+  bool shared_port = false;  // WebRtcServer mode: the worker's shared port, no own socket
+  uint64_t consent_timeout_ms = 30000;
+  std::shared_ptr<const dp::DtlsCertificate> certificate;
+};
+
+// Something happened to a WebRtcTransport: what changed and its new value.
+struct WebRtcTransportEvent {
+  enum class Kind : uint8_t { ice_state, ice_selected_tuple, dtls_state };
+  Kind kind;
+  std::string transport_id;
+  std::string value;  // the state's name, or the tuple as "ip:port"
+};
+using WebRtcTransportObserver = std::function<void(const WebRtcTransportEvent&)>;
+
+class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
+ public:
+  // Binds its socket (unless shared); throws ControlError(refused) when no port is free.
+  WebRtcTransport(std::string id, dp::TransportId dp_id, std::string broadcaster_id,
+                  const WebRtcTransportOptions& options, dp::Worker& worker,
+                  boost::asio::io_context& io, WebRtcTransportObserver observer);
+  ~WebRtcTransport() override;
+
+  bool is_webrtc() const override { return true; }
+  dp::Command take_add_command() override;  // AddWebRtcTransport
+  // {id, iceParameters, iceCandidates, dtlsParameters} (contract 5.3)
+  nlohmann::json describe() const override;
+  // {dtlsParameters: {role?, fingerprints}}: the peer's role decides ours (its "client"
+  // makes us the DTLS server; "server" or "auto" the client). DTLS starts once ICE has a
+  // tuple. Returns no commands: the keys follow the handshake.
+  std::vector<dp::Command> connect(const nlohmann::json& body) override;
+  nlohmann::json stats() const override;
+  // Sends close_notify if DTLS is up; states become closed.
+  void close() override;
+
+  // New ICE credentials; media keeps flowing on the selected tuple meanwhile.
+  nlohmann::json restart_ice();
+
+  // A STUN or DTLS datagram the worker passed up for this transport.
+  void on_control_packet(const dp::ControlPacket& packet);
+  // Periodic (about once a second): consent freshness.
+  void check_consent(uint64_t now_ms);
+
+  const IceLiteServer& ice() const { return ice_; }
+  dp::DtlsState dtls_state() const { return dtls_.state(); }
+  uint16_t port() const { return port_; }
+
+ private:
+  // dp::DtlsTransport::Listener
+  void on_dtls_send(const uint8_t* data, size_t len) override;
+  void on_dtls_connected(const dp::DtlsSrtpKeys& keys) override;
+  void on_dtls_failed(const std::string& reason) override;
+  void on_dtls_closed() override;
+
+  void on_stun(const dp::ControlPacket& packet, uint64_t now_ms);
+  void maybe_start_dtls(uint64_t now_ms);
+  void arm_dtls_timer();
+  void send(const uint8_t* data, size_t len, const dp::SocketAddress& to);
+  void emit(WebRtcTransportEvent::Kind kind, std::string value);
+  void note_dtls_state();
+
+  WebRtcTransportOptions options_;
+  dp::Worker& worker_;
+  boost::asio::io_context& io_;
+  WebRtcTransportObserver observer_;
+  int fd_ = -1;  // own socket until the worker adopts it
+  uint16_t port_ = 0;
+  IceLiteServer ice_;
+  dp::DtlsTransport dtls_;
+  std::optional<dp::DtlsRole> dtls_role_;  // set by connect
+  std::vector<dp::DtlsFingerprint> remote_fingerprints_;
+  dp::DtlsState reported_dtls_state_ = dp::DtlsState::fresh;
+  std::string srtp_suite_;
+  std::string dtls_failure_;
+  boost::asio::steady_timer dtls_timer_;
+};
+
+}  // namespace weir::control

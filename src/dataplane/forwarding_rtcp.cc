@@ -1,0 +1,278 @@
+// The RTCP the worker sends and answers on its own, because it owns the numbers and the
+// SRTCP contexts: receiver reports for producer streams, sender reports and SDES for
+// consumer streams, NACKs for what producers lost, retransmissions for what consumers
+// lost (RFC 4588 RTX where negotiated), transport-cc feedback for producers' senders, and
+// the consumers' reports, transport-cc feedback and REMB turned into RTT and bandwidth.
+// Key-frame requests are in forwarding.cc with the packet path that triggers them.
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/forwarding.h"
+#include "wire/rtcp_receiver_report.h"
+#include "wire/rtcp_sdes.h"
+#include "wire/rtcp_sender_report.h"
+#include "wire/rtcp_transport_layer_nack.h"
+
+namespace weir::dp {
+
+namespace {
+
+constexpr uint64_t kTransportCcIntervalNs = 100'000'000;  // libwebrtc's feedback pace
+constexpr uint64_t kReportIntervalNs = 1'000'000'000;     // mediasoup's video interval
+constexpr size_t kMaxCompound = 1200;  // stays under any path MTU with SRTCP's trailer
+
+uint64_t unix_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+uint64_t ForwardingTables::next_report_delay_ns() {
+  // RFC 3550 6.3.1: spread reports over [0.5, 1.5] x the interval so that transports
+  // created together do not report together forever.
+  random_state_ ^= random_state_ << 13;
+  random_state_ ^= random_state_ >> 7;
+  random_state_ ^= random_state_ << 17;
+  return kReportIntervalNs / 2 + random_state_ % kReportIntervalNs;
+}
+
+void ForwardingTables::on_tick(uint64_t now_ns) {
+  if (now_ns < next_tick_ns_) return;
+  next_tick_ns_ = now_ns + kTickNs;
+  for (auto& [id, transport] : transports_) {
+    TransportState& t = *transport;
+    if (t.transport_cc && t.transport_cc->has_pending() && now_ns >= t.next_transport_cc_ns) {
+      send_transport_cc_feedback(t);
+      t.next_transport_cc_ns = now_ns + kTransportCcIntervalNs;
+    }
+    for (ProducerState* p : t.producers) {
+      if (p->nack && p->nack_generator.pending() > 0) send_nacks(*p, now_ns);
+    }
+    if (t.next_report_ns == 0) t.next_report_ns = now_ns + next_report_delay_ns();
+    if (now_ns >= t.next_report_ns) {
+      send_reports(t, now_ns);
+      t.next_report_ns = now_ns + next_report_delay_ns();
+    }
+  }
+  tx_.flush();
+}
+
+void ForwardingTables::send_transport_cc_feedback(TransportState& t) {
+  PacketBuffer* buf = pool_.alloc();
+  if (buf == nullptr) return;
+  const size_t room = std::min(buf->room() - SrtpSession::kMaxTrailer, kMaxCompound);
+  const size_t n =
+      t.transport_cc->write_feedback(buf->data(), room, kRtcpSenderSsrc, t.transport_cc_media_ssrc);
+  if (n == 0) {
+    pool_.release(buf);
+    return;
+  }
+  buf->len = static_cast<uint16_t>(n);
+  if (send_rtcp(t, buf)) t.counters->transport_cc_feedbacks_sent.add();
+}
+
+void ForwardingTables::send_nacks(ProducerState& p, uint64_t now_ns) {
+  uint16_t seqs[64];
+  const size_t count = p.nack_generator.due(now_ns, seqs);
+  if (count == 0 || p.transport == nullptr) return;
+  std::sort(seqs, seqs + count, [](uint16_t a, uint16_t b) {
+    return static_cast<int16_t>(a - b) < 0;  // wrap-aware, so PID/BLP pairs pack tightly
+  });
+  wire::NackPair pairs[64];
+  const size_t pair_count =
+      wire::nack_pairs_from_sequence_numbers(std::span(seqs, count), std::span(pairs));
+  PacketBuffer* buf = pool_.alloc();
+  if (buf == nullptr) return;
+  const size_t n =
+      wire::write_rtcp_transport_layer_nack(buf->data(), buf->room() - SrtpSession::kMaxTrailer,
+                                            kRtcpSenderSsrc, p.ssrc, std::span(pairs, pair_count));
+  if (n == 0) {
+    pool_.release(buf);
+    return;
+  }
+  buf->len = static_cast<uint16_t>(n);
+  if (send_rtcp(*p.transport, buf)) p.counters->nacked.add(count);
+}
+
+void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
+  if (t.producers.empty() && t.consumers.empty()) return;
+  const uint64_t ntp = ntp_from_unix_ns(unix_now_ns());
+  // One compound per datagram: it starts with an RR (the producers' report blocks, 31 at
+  // most) or with the first SR, then SRs and one SDES with the CNAMEs of the SRs in it.
+  size_t producer_index = 0;
+  size_t consumer_index = 0;
+  while (producer_index < t.producers.size() || consumer_index < t.consumers.size()) {
+    PacketBuffer* buf = pool_.alloc();
+    if (buf == nullptr) return;
+    uint8_t* out = buf->data();
+    const size_t room = std::min(buf->room() - SrtpSession::kMaxTrailer, kMaxCompound);
+    size_t len = 0;
+    if (producer_index < t.producers.size()) {
+      wire::RtcpReceptionReport blocks[wire::kRtcpMaxCount];
+      size_t count = 0;
+      while (producer_index < t.producers.size() && count < wire::kRtcpMaxCount) {
+        ProducerState& p = *t.producers[producer_index++];
+        if (p.stats.received() == 0) continue;  // nothing to report on yet
+        blocks[count] = p.stats.make_report(p.ssrc, now_ns);
+        p.counters->jitter.set(blocks[count].jitter);
+        p.counters->fraction_lost.set(blocks[count].fraction_lost);
+        ++count;
+      }
+      len += wire::write_rtcp_receiver_report(out, room, kRtcpSenderSsrc, std::span(blocks, count));
+    }
+    // The consumers that fit after it, with their SDES chunks.
+    wire::RtcpSdesItem items[wire::kRtcpMaxCount];
+    wire::RtcpSdesChunk chunks[wire::kRtcpMaxCount];
+    size_t chunk_count = 0;
+    size_t sdes_size = 4;
+    while (consumer_index < t.consumers.size() && chunk_count < wire::kRtcpMaxCount) {
+      ConsumerState& c = *t.consumers[consumer_index];
+      const ConsumerCounters& cc = *c.counters;
+      if (cc.packets.get() == 0 || c.producer == nullptr) {
+        ++consumer_index;  // has sent nothing: no sender report yet (RFC 3550 6.4)
+        continue;
+      }
+      const size_t chunk_size = (4 + 2 + c.cname_len + 1 + 3) & ~size_t{3};
+      if (len + wire::RtcpSenderReportView::kFixedSize + sdes_size + chunk_size > room) break;
+      wire::RtcpSenderInfo info;
+      info.ssrc = c.ssrc;
+      info.ntp_timestamp = ntp;
+      const uint64_t since_ns =
+          now_ns > c.continuity.last_sent_ns ? now_ns - c.continuity.last_sent_ns : 0;
+      info.rtp_timestamp =
+          static_cast<uint32_t>(c.continuity.last_ts + since_ns * c.clock_rate / 1000000000ull);
+      info.packet_count = static_cast<uint32_t>(cc.packets.get());
+      info.octet_count = static_cast<uint32_t>(c.payload_octets);
+      const size_t n = wire::write_rtcp_sender_report(out + len, room - len, info, {});
+      if (n == 0) break;
+      len += n;
+      if (c.cname_len > 0) {
+        items[chunk_count] =
+            wire::RtcpSdesItem{wire::kSdesCname, std::string_view(c.cname.data(), c.cname_len)};
+        chunks[chunk_count] = wire::RtcpSdesChunk{c.ssrc, std::span(&items[chunk_count], 1)};
+        ++chunk_count;
+        sdes_size += chunk_size;
+      }
+      ++consumer_index;
+    }
+    if (chunk_count > 0) {
+      len += wire::write_rtcp_sdes(out + len, room - len, std::span(chunks, chunk_count));
+    }
+    if (len == 0) {
+      pool_.release(buf);
+      return;
+    }
+    buf->len = static_cast<uint16_t>(len);
+    send_rtcp(t, buf);
+  }
+}
+
+void ForwardingTables::on_reception_report(TransportState& t,
+                                           const wire::RtcpReceptionReport& report,
+                                           uint64_t now_ns) {
+  (void)now_ns;
+  ConsumerState* c = consumer_by_ssrc(t, report.ssrc);
+  if (c == nullptr) return;
+  ConsumerCounters& cc = *c->counters;
+  cc.reported_fraction_lost.set(report.fraction_lost);
+  cc.reported_lost.set(report.cumulative_lost > 0 ? static_cast<uint64_t>(report.cumulative_lost)
+                                                  : 0);
+  if (report.last_sender_report == 0) return;
+  // RFC 3550 6.4.1: RTT = arrival - LSR - DLSR, in 1/65536 s.
+  const uint32_t arrival = ntp_middle32(ntp_from_unix_ns(unix_now_ns()));
+  const uint32_t rtt = arrival - report.last_sender_report - report.delay_since_last_sender_report;
+  if (static_cast<int32_t>(rtt) < 0) return;  // clocks or a lying peer: ignored
+  cc.rtt_us.set(static_cast<uint64_t>(rtt) * 1000000 / 65536);
+}
+
+void ForwardingTables::on_consumer_nack(TransportState& t, const uint8_t* packet, size_t len) {
+  wire::RtcpTransportLayerNackView nack;
+  if (!wire::RtcpTransportLayerNackView::parse(packet, len, nack)) return;
+  ConsumerState* c = consumer_by_ssrc(t, nack.media_ssrc());
+  if (c == nullptr) return;
+  nack.for_each_lost([&](uint16_t seq) {
+    c->counters->nacked.add();
+    if (c->nack) retransmit(*c, seq);
+  });
+}
+
+void ForwardingTables::retransmit(ConsumerState& c, uint16_t consumer_seq) {
+  ProducerState* p = c.producer;
+  TransportState& t = *c.transport;
+  if (p == nullptr || !p->history || c.paused || c.sync_required || !t.remote_rtp.valid()) return;
+  if (t.srtp_required && !t.srtp_out) return;
+  // The producer's number for it, with the offsets of the current synchronisation; a
+  // packet from before the last resync was numbered differently and is not answered.
+  const auto producer_seq = static_cast<uint16_t>(consumer_seq + c.continuity.seq_offset);
+  if (static_cast<int16_t>(producer_seq - c.sync_sequence) < 0) return;
+  PacketBuffer* stored = p->history->find(producer_seq);
+  if (stored == nullptr) return;
+  wire::RtpPacketView in;
+  if (!wire::RtpPacketView::parse(stored->data(), stored->len, in)) return;
+  PacketBuffer* out = pool_.alloc();
+  if (out == nullptr) return;
+  if (!write_for_consumer(c, in, out)) {
+    pool_.release(out);
+    return;
+  }
+  if (c.rtx_ssrc != 0) {
+    // RFC 4588 4: the RTX header, then the original sequence number, then the payload.
+    wire::RtpPacketView written;
+    if (!wire::RtpPacketView::parse(out->data(), out->len, written) ||
+        out->len + 2u + SrtpSession::kMaxTrailer > out->room()) {
+      pool_.release(out);
+      return;
+    }
+    uint8_t* o = out->data();
+    const size_t header = written.header_size();
+    std::memmove(o + header + 2, o + header, out->len - header);
+    wire::store_be16(o + header, consumer_seq);
+    o[1] = static_cast<uint8_t>((o[1] & 0x80) | (c.rtx_payload_type & 0x7F));
+    wire::store_be16(o + 2, c.rtx_sequence++);
+    wire::store_be32(o + 8, c.rtx_ssrc);
+    out->len = static_cast<uint16_t>(out->len + 2);
+  }
+  if (t.srtp_out) {
+    size_t out_len = out->len;
+    if (t.srtp_out->protect_rtp(out->data(), out_len, out->room()) != SrtpStatus::ok) {
+      pool_.release(out);
+      return;
+    }
+    out->len = static_cast<uint16_t>(out_len);
+  }
+  c.counters->retransmitted.add();
+  t.counters->rtp_packets_out.add();
+  t.counters->bytes_out.add(out->len);
+  worker_counters_.tx_packets.add();
+  worker_counters_.tx_bytes.add(out->len);
+  tx_.push(TxPacket{out, static_cast<uint32_t>(t.rtp_socket), t.remote_rtp});
+}
+
+bool ForwardingTables::unwrap_rtx(ProducerState& p, RxPacket& rx, wire::RtpPacketView& rtp) {
+  const uint8_t media_pt = p.rtx_apt[rtp.payload_type()];
+  if (media_pt == kNoMapping || rtp.payload_size() < 2) {
+    // Padding-only RTX is bandwidth probing: it repairs nothing.
+    p.counters->dropped.add(DropReason::not_media);
+    return false;
+  }
+  // In place, no copy: the header moves 2 bytes forward over the original sequence
+  // number, and the buffer starts 2 bytes later.
+  PacketBuffer* buf = rx.buf;
+  uint8_t* d = buf->data();
+  const size_t header = rtp.header_size();
+  const uint16_t original_seq = wire::load_be16(d + header);
+  std::memmove(d + 2, d, header);
+  buf->data_off = static_cast<uint16_t>(buf->data_off + 2);
+  buf->len = static_cast<uint16_t>(buf->len - 2);
+  d = buf->data();
+  d[1] = static_cast<uint8_t>((d[1] & 0x80) | media_pt);
+  wire::store_be16(d + 2, original_seq);
+  wire::store_be32(d + 8, p.ssrc);
+  return wire::RtpPacketView::parse(d, buf->len, rtp);
+}
+
+}  // namespace weir::dp
