@@ -285,6 +285,7 @@ json Room::create_producer(const std::string& broadcaster_id, const std::string&
   for (const json& codec : params["codecs"]) {
     if (is_rtx_codec(codec)) continue;
     add.nack = has_feedback(codec, "nack", "");
+    add.remb = add.twcc_ext_id == 0 && has_feedback(codec, "goog-remb", "");
     producer->mime_type = codec["mimeType"];
     add.codec = wire::codec_kind_from_mime(producer->mime_type);
     add.clock_rate = codec["clockRate"].get<uint32_t>();

@@ -296,6 +296,7 @@ json WebRtcTransport::stats() const {
                {"dtlsState", dp::dtls_state_name(dtls_.state())},
                {"availableOutgoingBitrate", c.available_bitrate_bps.get()},
                {"rembBitrate", c.remb_bps.get()},
+               {"advertisedIncomingBitrate", c.advertised_bitrate_bps.get()},
                {"transportCcFeedbacksSent", c.transport_cc_feedbacks_sent.get()},
                {"controlPacketsReceived", c.control_packets_in.get()},
                {"controlPacketsSent", c.control_packets_out.get()}};

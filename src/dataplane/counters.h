@@ -60,6 +60,7 @@ struct TransportCounters {
   Counter transport_cc_feedbacks_sent;              // for its producers' senders
   Counter available_bitrate_bps;                    // consumers' side: from the endpoint's feedback
   Counter remb_bps;                                 // the endpoint's last REMB, 0 if none
+  Counter advertised_bitrate_bps;  // the last REMB weir sent its producers' endpoint
   DropCounters dropped;
 };
 

@@ -317,6 +317,7 @@ void ForwardingTables::on_add_producer(const AddProducer& c) {
   p->paused = c.paused;
   p->keyframe_request = c.keyframe_request;
   p->nack = c.nack;
+  p->remb = c.remb;
   p->rtx_ssrc = c.rtx_ssrc;
   p->rtx_apt = c.rtx_apt;
   p->pt_map = c.pt_map;
@@ -328,6 +329,9 @@ void ForwardingTables::on_add_producer(const AddProducer& c) {
   }
   p->counters = c.counters;
   TransportState& transport = *t->second;
+  if (c.remb && !transport.incoming) {
+    transport.incoming = std::make_unique<ReceiveSideBandwidthEstimator>();
+  }
   if (c.twcc_ext_id != 0 && !transport.transport_cc) {
     transport.transport_cc = std::make_unique<TransportCcReceiver>();
     transport.transport_cc_media_ssrc = c.ssrc;
@@ -608,6 +612,7 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
   pc.packets.add();
   pc.bytes.add(buf->len);
   if (repaired) pc.retransmitted.add();
+  if (t.incoming) t.incoming->on_packet(buf->len);
   const uint16_t gap = producer->stats.on_packet(rtp.sequence_number(), rtp.timestamp(), now_ns);
   if (producer->nack) producer->nack_generator.on_packet(rtp.sequence_number(), gap, now_ns);
   pc.lost.set(producer->stats.sequence().lost());

@@ -13,6 +13,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/nack_generator.h"
 #include "dataplane/packet_pool.h"
+#include "dataplane/receive_side_bandwidth_estimator.h"
 #include "dataplane/retransmission_buffer.h"
 #include "dataplane/rtp_receive_stats.h"
 #include "dataplane/send_side_bandwidth_estimator.h"
@@ -57,6 +58,9 @@ struct TransportState {
   uint32_t transport_cc_media_ssrc = 0;
   uint64_t next_transport_cc_ns = 0;
   std::unique_ptr<SendSideBandwidthEstimator> bandwidth;
+  // Producers' side without transport-cc: what REMB advertises (with the first producer
+  // that negotiated goog-remb only).
+  std::unique_ptr<ReceiveSideBandwidthEstimator> incoming;
   uint64_t next_report_ns = 0;  // receiver/sender reports
 
   bool is_ice_tuple(const SocketAddress& a) const {
@@ -83,6 +87,7 @@ struct ProducerState {
   ExtensionIdMap ext_map{};  // producer id -> router id
   uint8_t transport_cc_ext_id = 0;
   bool nack = false;
+  bool remb = false;
   RtpReceiveStats stats;
   NackGenerator nack_generator;
   std::unique_ptr<RetransmissionBuffer> history;  // null: no NACKs answered for it
@@ -249,6 +254,7 @@ class ForwardingTables {
   void send_transport_cc_feedback(TransportState& t);
   void send_nacks(ProducerState& p, uint64_t now_ns);
   void send_reports(TransportState& t, uint64_t now_ns);
+  void send_remb(TransportState& t, uint8_t fraction_lost, uint64_t now_ns);
   uint64_t next_report_delay_ns();
   ConsumerState* consumer_by_ssrc(TransportState& t, uint32_t ssrc);
   // SRTP-decrypts in place when the transport requires it; false (counted) on failure.

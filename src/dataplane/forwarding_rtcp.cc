@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dataplane/forwarding.h"
+#include "wire/rtcp_receiver_estimated_max_bitrate.h"
 #include "wire/rtcp_receiver_report.h"
 #include "wire/rtcp_sdes.h"
 #include "wire/rtcp_sender_report.h"
@@ -105,6 +106,7 @@ void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
   // most) or with the first SR, then SRs and one SDES with the CNAMEs of the SRs in it.
   size_t producer_index = 0;
   size_t consumer_index = 0;
+  uint8_t worst_fraction_lost = 0;  // for the REMB
   while (producer_index < t.producers.size() || consumer_index < t.consumers.size()) {
     PacketBuffer* buf = pool_.alloc();
     if (buf == nullptr) return;
@@ -120,6 +122,7 @@ void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
         blocks[count] = p.stats.make_report(p.ssrc, now_ns);
         p.counters->jitter.set(blocks[count].jitter);
         p.counters->fraction_lost.set(blocks[count].fraction_lost);
+        worst_fraction_lost = std::max(worst_fraction_lost, blocks[count].fraction_lost);
         ++count;
       }
       len += wire::write_rtcp_receiver_report(out, room, kRtcpSenderSsrc, std::span(blocks, count));
@@ -169,6 +172,28 @@ void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
     buf->len = static_cast<uint16_t>(len);
     send_rtcp(t, buf);
   }
+  if (t.incoming) send_remb(t, worst_fraction_lost, now_ns);
+}
+
+void ForwardingTables::send_remb(TransportState& t, uint8_t fraction_lost, uint64_t now_ns) {
+  uint32_t ssrcs[wire::kRtcpMaxCount];
+  size_t count = 0;
+  for (const ProducerState* p : t.producers) {
+    if (p->remb && count < wire::kRtcpMaxCount) ssrcs[count++] = p->ssrc;
+  }
+  if (count == 0) return;
+  const uint64_t bps = t.incoming->update(now_ns, fraction_lost);
+  PacketBuffer* buf = pool_.alloc();
+  if (buf == nullptr) return;
+  const size_t n = wire::write_rtcp_receiver_estimated_max_bitrate(
+      buf->data(), buf->room() - SrtpSession::kMaxTrailer, kRtcpSenderSsrc, bps,
+      std::span(ssrcs, count));
+  if (n == 0) {
+    pool_.release(buf);
+    return;
+  }
+  buf->len = static_cast<uint16_t>(n);
+  if (send_rtcp(t, buf)) t.counters->advertised_bitrate_bps.set(bps);
 }
 
 void ForwardingTables::on_reception_report(TransportState& t,

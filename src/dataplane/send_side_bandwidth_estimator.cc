@@ -3,27 +3,18 @@
 #include <algorithm>
 #include <limits>
 
+#include "dataplane/loss_based_bitrate.h"
+
 namespace weir::dp {
 
-// The rule, per feedback, with loss = lost / (received + lost) among the packets it
-// reports that this side remembers sending:
-//   loss > 10 %  : estimate *= 1 - loss / 2                      (GCC's decrease)
-//   loss < 2 %   : estimate *= 1.08, but growth stops at 1.5 x delivered + 100 kbps; an
-//                  estimate already above that holds (the sender may simply be sending
-//                  less than the path carries), it is not pulled down to it
-//   otherwise    : hold
-// then the REMB, if any, caps it, and it never goes below 50 kbps (even under a lower
-// REMB: below that nothing useful can be sent, and the floor keeps probing possible).
-// Delivered = bytes received * 8 / the span of their arrival times, or of their send
-// times when arrivals span under 20 ms (a burst says little about the path rate), with
-// the span taken as at least 20 ms.
+// Per feedback, loss = lost / (received + lost) among the packets it reports that this
+// side remembers sending, and the rule of loss_based_bitrate.h; then the REMB, if any,
+// caps it (never below the floor). Delivered = bytes received * 8 / the span of their
+// arrival times, or of their send times when arrivals span under 20 ms (a burst says
+// little about the path rate), with the span taken as at least 20 ms.
 
 namespace {
 
-constexpr uint64_t kFloorBps = 50'000;
-constexpr uint64_t kGrowthAllowanceBps = 100'000;  // lets a low start grow at all
-constexpr double kLossDecrease = 0.10;
-constexpr double kLossIncrease = 0.02;
 constexpr int64_t kMinSpanUs = 20'000;
 
 }  // namespace
@@ -79,22 +70,15 @@ void SendSideBandwidthEstimator::on_feedback(
     delivered_bps_ = bytes * 8 * 1'000'000 / static_cast<uint64_t>(span_us);
   }
 
-  if (loss_ > kLossDecrease) {
-    estimate_bps_ = static_cast<uint64_t>(static_cast<double>(estimate_bps_) * (1.0 - 0.5 * loss_));
-  } else if (loss_ < kLossIncrease) {
-    const uint64_t cap = delivered_bps_ * 3 / 2 + kGrowthAllowanceBps;
-    uint64_t grown = estimate_bps_ * 108 / 100;
-    if (grown > cap) grown = std::max(estimate_bps_, cap);
-    estimate_bps_ = grown;
-  }
+  estimate_bps_ = next_loss_based_estimate(estimate_bps_, delivered_bps_, loss_);
   if (remb_bps_ != 0) estimate_bps_ = std::min(estimate_bps_, remb_bps_);
-  estimate_bps_ = std::max(estimate_bps_, kFloorBps);
+  estimate_bps_ = std::max(estimate_bps_, kMinimumEstimateBps);
 }
 
 void SendSideBandwidthEstimator::on_remb(uint64_t bps) {
   // 0 is kept as "no REMB", so a REMB of 0 caps at 1 bps, which the floor then lifts.
   remb_bps_ = bps == 0 ? 1 : bps;
-  estimate_bps_ = std::max(std::min(estimate_bps_, remb_bps_), kFloorBps);
+  estimate_bps_ = std::max(std::min(estimate_bps_, remb_bps_), kMinimumEstimateBps);
 }
 
 }  // namespace weir::dp

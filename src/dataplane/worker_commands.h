@@ -89,6 +89,7 @@ struct AddProducer {
   bool paused;
   KeyFrameRequest keyframe_request;  // how to ask its endpoint for a key frame
   bool nack;                         // the endpoint retransmits on generic NACK: ask for losses
+  bool remb;  // goog-remb without transport-cc: weir tells it what to send by REMB
   uint8_t twcc_ext_id;               // its transport-wide sequence number extension id; 0: none
   uint16_t retransmission_packets;   // history kept for consumers' NACKs (power of two; 0: none)
   PayloadTypeMap rtx_apt;            // producer RTX PT -> producer media PT (kNoMapping: not RTX)

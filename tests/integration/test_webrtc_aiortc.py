@@ -195,6 +195,25 @@ async def scenario(weir):
             wt.check(pair is not None and pair[0][0] == "127.0.0.1" and pair[1][0] == "127.0.0.1"
                      and pair[1][1] in ports,
                      f"aiortc {who}'s ICE pair {pair} is not 127.0.0.1 to weir's candidate {ports}")
+        # -- Bandwidth feedback both ways -------------------------------------------------
+        # aiortc's sender negotiated goog-remb without transport-cc: weir must tell it what
+        # to send by REMB, and its VP8 encoder takes that as its target (clamped by aiortc
+        # to 250 kbit/s .. 1.5 Mbit/s). aiortc's receiver sends REMB to weir.
+        encoder = publisher.transceiver.sender._RTCRtpSender__encoder  # aiortc's own encoder
+
+        def clamp(bps):
+            return max(250_000, min(bps, 1_500_000))
+
+        remb = await poll(
+            lambda: stats("transports", "pub_transport"),
+            lambda t: t[0].get("advertisedIncomingBitrate", 0) > 0
+            and encoder is not None and encoder.target_bitrate == clamp(t[0]["advertisedIncomingBitrate"]),
+            8, "aiortc's encoder following weir's REMB")
+        wt.log(f"weir advertised {remb[0]['advertisedIncomingBitrate']} bit/s by REMB; aiortc's "
+               f"encoder targets {encoder.target_bitrate} bit/s")
+        await poll(lambda: stats("transports", "sub_transport"),
+                   lambda t: t[0].get("rembBitrate", 0) > 0, 5, "aiortc's REMB at weir")
+
         cstats = await stats("consumers", "consumer")
         wt.check(cstats[0]["packetCount"] > 0, f"consumer stats: {cstats}")
         wt.log(f"producer stats: {json.dumps(await stats('producers', 'producer'))}")

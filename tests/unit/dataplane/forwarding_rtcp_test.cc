@@ -7,6 +7,7 @@
 #include <functional>
 #include <thread>
 
+#include "dataplane/receive_side_bandwidth_estimator.h"
 #include "forwarding_harness.h"
 #include "wire/rtcp_compound.h"
 #include "wire/rtcp_picture_loss_indication.h"
@@ -352,6 +353,57 @@ TEST_F(ForwardingRtcp, ConsumerPliReachesTheProducerThrottled) {
   EXPECT_EQ(cc_->keyframe_requests.get(), 5u);
   EXPECT_EQ(pc_->keyframe_requests.get(), 1u);  // five asks within 500 ms: one PLI
   EXPECT_EQ(pc_->keyframe_requests_throttled.get(), 4u);
+}
+
+}  // namespace
+}  // namespace weir::dp::testing
+
+namespace weir::dp::testing {
+namespace {
+
+TEST_F(ForwardingRtcp, ProducerWithRembOnlyIsToldWhatToSend) {
+  Endpoint sender, receiver;
+  AddProducer producer = video_producer();
+  producer.remb = true;
+  setup(receiver, producer, video_consumer());
+  for (uint16_t seq = 1; seq <= 20; ++seq) send(sender, seq);
+  const auto d = receive_until(
+      sender, 4000, has_rtcp(wire::kRtcpTypePayloadFeedback, wire::kPsfbFormatApplicationLayer));
+  ASSERT_FALSE(d.empty()) << "no REMB within 4 s";
+  const auto bytes =
+      find_rtcp(d, wire::kRtcpTypePayloadFeedback, wire::kPsfbFormatApplicationLayer);
+  wire::RtcpReceiverEstimatedMaxBitrateView remb;
+  ASSERT_TRUE(wire::RtcpReceiverEstimatedMaxBitrateView::parse(bytes.data(), bytes.size(), remb));
+  ASSERT_EQ(remb.ssrc_count(), 1);
+  EXPECT_EQ(remb.ssrc(0), 1111u);
+  EXPECT_GE(remb.bitrate_bps(), 50'000u);
+  EXPECT_EQ(transport_counters(0).advertised_bitrate_bps.get() / 64, remb.bitrate_bps() / 64);
+}
+
+TEST(ReceiveSideBandwidthEstimator, GrowsWithCleanTrafficAndCutsOnLoss) {
+  ReceiveSideBandwidthEstimator e(1'000'000, 3'000'000);
+  const uint64_t s = 1'000'000'000;
+  EXPECT_EQ(e.update(1 * s, 0), 1'000'000u);  // starts the measurement
+  e.on_packet(250'000);                       // 2 Mbit/s over the next second
+  EXPECT_EQ(e.update(2 * s, 0), 1'080'000u);
+  EXPECT_EQ(e.incoming_bps(), 2'000'000u);
+  e.on_packet(250'000);
+  e.on_packet(250'000);
+  EXPECT_EQ(e.update(3 * s, 64), 945'000u);  // 25 % loss: x (1 - 0.125)
+  e.on_packet(250'000);
+  EXPECT_EQ(e.update(4 * s, 13), 945'000u);  // 5 %: holds
+  // Little traffic: growth stops at 1.5 x what arrived + 100 kbit/s.
+  ReceiveSideBandwidthEstimator quiet(100'000, 3'000'000);
+  quiet.update(1 * s, 0);
+  quiet.on_packet(1'250);  // 10 kbit/s
+  EXPECT_EQ(quiet.update(2 * s, 0), 108'000u);
+  quiet.on_packet(1'250);
+  EXPECT_EQ(quiet.update(3 * s, 0), 115'000u);  // capped at 1.5 x 10k + 100k
+  // Never above the maximum.
+  ReceiveSideBandwidthEstimator high(2'900'000, 3'000'000);
+  high.update(1 * s, 0);
+  high.on_packet(1'000'000);
+  EXPECT_EQ(high.update(2 * s, 0), 3'000'000u);
 }
 
 }  // namespace
