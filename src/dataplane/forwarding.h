@@ -194,6 +194,8 @@ class ForwardingTables {
   // it leaves with the next flush_tx().
   void send_control(const ControlPacket& packet);
   void flush_tx() { tx_.flush(); }
+  // The worker's shared WebRTC port, once its engine adopted the socket (-1: none).
+  void set_shared_socket(int socket) { options_.shared_socket = socket; }
   // True (once) if control packets went up since the last call: the worker then wakes the
   // control thread, once per burst rather than once per packet.
   bool take_control_pending() {

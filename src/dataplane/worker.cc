@@ -29,6 +29,7 @@ Worker::Worker(const WorkerConfig& config)
 Worker::~Worker() {
   stop();
   if (control_event_fd_ >= 0) ::close(control_event_fd_);
+  if (shared_fd_ >= 0) ::close(shared_fd_);  // start() failed before the thread took it
 }
 
 bool Worker::start(std::string* error) {
@@ -47,13 +48,11 @@ bool Worker::start(std::string* error) {
       if (error) *error = "shared WebRTC port: bad IP address " + config_.shared_ip;
       return false;
     }
-    const int fd = open_udp_socket(*local, error);
-    if (fd < 0) {
+    shared_fd_ = open_udp_socket(*local, error);
+    if (shared_fd_ < 0) {
       if (error) *error = "shared WebRTC port " + local->to_string() + ": " + *error;
       return false;
     }
-    options.shared_socket = engine_->add_socket(fd, error);
-    if (options.shared_socket < 0) return false;
     shared_port_ = config_.shared_port;
   }
   tables_ = std::make_unique<ForwardingTables>(*pool_, *engine_, counters_, &control_up_, options);
@@ -159,6 +158,18 @@ void Worker::wake_control() {
 }
 
 void Worker::run() {
+  // The engine's ring takes submissions from one thread only (io_uring's single issuer):
+  // the shared socket joins it here, on the worker, before any command can name it.
+  if (shared_fd_ >= 0) {
+    std::string error;
+    const int socket = engine_->add_socket(shared_fd_, &error);
+    if (socket < 0) {
+      LOG_ERROR("worker", "worker %u: cannot receive on the shared WebRTC port: %s", config_.index,
+                error.c_str());
+    }
+    tables_->set_shared_socket(socket);
+    shared_fd_ = -1;  // the engine owns it now
+  }
   RxPacket rx[kMaxBurst];
   while (running_.load(std::memory_order_acquire)) {
     apply_commands();

@@ -91,6 +91,7 @@ class Worker {
   SpscRing<Command> commands_;
   SpscRing<ControlPacket> control_up_;
   int control_event_fd_ = -1;
+  int shared_fd_ = -1;  // the shared port's socket until the worker thread adopts it
   uint16_t shared_port_ = 0;
   std::atomic<uint64_t> posted_{0};
   std::atomic<uint64_t> applied_{0};
