@@ -175,7 +175,10 @@ ApiResult Control::server_stats() {
                           {"rooms", rooms_->rooms().size()},
                           {"transports", transports},
                           {"producers", producers},
-                          {"consumers", consumers}});
+                          {"consumers", consumers},
+                          // STUN/DTLS no transport claimed (closed, or a stranger's).
+                          {"unroutableControlPackets",
+                           rooms_->plumbing() ? rooms_->plumbing()->unroutable_packets() : 0}});
   });
 }
 

@@ -27,6 +27,7 @@ class RoomRegistry {
   const std::map<std::string, std::unique_ptr<Room>>& rooms() const { return rooms_; }
   const std::vector<dp::Worker*>& workers() const { return workers_; }
   const nlohmann::json& router_capabilities() const { return router_capabilities_; }
+  const WebRtcPlumbing* plumbing() const { return plumbing_.get(); }
   void close_all();
 
  private:

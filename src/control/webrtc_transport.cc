@@ -166,6 +166,7 @@ void WebRtcTransport::on_control_packet(const dp::ControlPacket& packet) {
 void WebRtcTransport::on_stun(const dp::ControlPacket& packet, uint64_t now) {
   wire::StunMessageView message;
   if (!wire::StunMessageView::parse(packet.data, packet.len, message)) {
+    ++stun_malformed_;
     LOG_DEBUG("control", "webrtc transport %s: malformed STUN from %s dropped", id().c_str(),
               packet.remote.to_string().c_str());
     return;
@@ -176,6 +177,7 @@ void WebRtcTransport::on_stun(const dp::ControlPacket& packet, uint64_t now) {
       ice_.handle(message, packet.remote, now, response, sizeof response);
   if (outcome.response_len > 0) send(response, outcome.response_len, packet.remote);
   if (outcome.rejection != nullptr && message.message_class() == wire::StunClass::request) {
+    ++ice_checks_refused_;
     LOG_DEBUG("control", "webrtc transport %s: ICE check from %s refused: %s", id().c_str(),
               packet.remote.to_string().c_str(), outcome.rejection);
   }
@@ -299,7 +301,9 @@ json WebRtcTransport::stats() const {
                {"advertisedIncomingBitrate", c.advertised_bitrate_bps.get()},
                {"transportCcFeedbacksSent", c.transport_cc_feedbacks_sent.get()},
                {"controlPacketsReceived", c.control_packets_in.get()},
-               {"controlPacketsSent", c.control_packets_out.get()}};
+               {"controlPacketsSent", c.control_packets_out.get()},
+               {"stunMalformed", stun_malformed_},
+               {"iceChecksRefused", ice_checks_refused_}};
   item.update(transport_counters_json(c));
   if (ice_.has_selected_tuple()) {
     item["iceSelectedTuple"] = {

@@ -106,6 +106,9 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
   dp::DtlsState reported_dtls_state_ = dp::DtlsState::fresh;
   std::string srtp_suite_;
   std::string dtls_failure_;
+  // Counted here, on the control thread (the worker's counters have one writer: it).
+  uint64_t stun_malformed_ = 0;
+  uint64_t ice_checks_refused_ = 0;
   boost::asio::steady_timer dtls_timer_;
 };
 

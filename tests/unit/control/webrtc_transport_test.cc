@@ -95,6 +95,9 @@ class Peer : public dp::DtlsTransport::Listener {
     }
     if (auto due = dtls_.next_timeout_ms(); due && *due <= now_ms()) dtls_.on_timeout(now_ms());
   }
+  void send_raw(const std::vector<uint8_t>& bytes) {
+    ::sendto(fd_, bytes.data(), bytes.size(), 0, weir_.sockaddr_ptr(), weir_.length());
+  }
   dp::DtlsState dtls_state() const { return dtls_.state(); }
   int stun_successes = 0;
   int received = 0;
@@ -258,6 +261,36 @@ TEST_P(WebRtcTransportTest, ConsentIsLostWithoutChecksAndRestartIceKeepsTheTuple
   peer.send_check();
   ASSERT_TRUE(pump(
       {&peer}, [&] { return stats(t)["iceState"] == "completed"; }, 3000));
+}
+
+TEST_P(WebRtcTransportTest, BadChecksAreRefusedAndCountedAndChangeNothing) {
+  const json t = create();
+  Peer peer(peer_cert_, t);
+  peer.set_credentials({{"usernameFragment", t["iceParameters"]["usernameFragment"]},
+                        {"password", "not-the-password-at-all"}});
+  peer.send_check();
+  // A STUN header whose length lies: the worker passes it up (first byte 0), control
+  // refuses to parse it.
+  std::vector<uint8_t> garbage(28, 0);
+  garbage[3] = 0x40;  // says 64 bytes of attributes
+  wire::store_be32(&garbage[4], wire::kStunMagicCookie);
+  peer.send_raw(garbage);
+  ASSERT_TRUE(pump(
+      {&peer},
+      [&] {
+        const json s = stats(t);
+        // On the shared port a message without a username reaches no
+        // transport: the server counts it instead.
+        const bool malformed_counted =
+            GetParam() ? control_->server_stats().body["unroutableControlPackets"] == 1
+                       : s["stunMalformed"] == 1;
+        return s["iceChecksRefused"] == 1 && malformed_counted;
+      },
+      3000))
+      << stats(t).dump();
+  EXPECT_EQ(peer.stun_successes, 0);  // a 401 is no success
+  EXPECT_EQ(stats(t)["iceState"], "new");
+  EXPECT_FALSE(stats(t).contains("iceSelectedTuple"));
 }
 
 INSTANTIATE_TEST_SUITE_P(PortModes, WebRtcTransportTest, ::testing::Values(false, true),
