@@ -385,7 +385,7 @@ void ForwardingTables::on_add_consumer(const AddConsumer& c) {
   consumer->cname = c.cname;
   consumer->cname_len = c.cname_len <= c.cname.size() ? c.cname_len : 0;
   consumer->counters = c.counters;
-  if (!t->second->bandwidth) {
+  if (c.twcc_ext_id != 0 && !t->second->bandwidth) {
     t->second->bandwidth = std::make_unique<SendSideBandwidthEstimator>();
     t->second->counters->available_bitrate_bps.set(t->second->bandwidth->available_bitrate_bps());
   }
@@ -825,6 +825,9 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
           if (t.bandwidth) {
             t.bandwidth->on_remb(remb.bitrate_bps());
             t.counters->available_bitrate_bps.set(t.bandwidth->available_bitrate_bps());
+          } else {
+            // Without transport-cc the endpoint's own estimate is all there is.
+            t.counters->available_bitrate_bps.set(remb.bitrate_bps());
           }
           return;
         }

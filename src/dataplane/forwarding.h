@@ -40,20 +40,21 @@ struct TransportState {
   bool shared_socket = false;  // on the worker's shared port: the socket is not its own
   bool comedia = false;
   bool srtp_required = false;
+  // What every forwarded packet touches comes first, on as few cache lines as it can.
   // Plain: the connected (or learned) remote. WebRTC: the selected ICE tuple.
   SocketAddress remote_rtp;
+  std::unique_ptr<SrtpSession> srtp_out;
+  TransportCounters* counters = nullptr;
+  std::unique_ptr<SrtpSession> srtp_in;
   SocketAddress remote_rtcp;
+  std::vector<ProducerState*> producers;  // a handful: searched linearly by SSRC
+  std::vector<ConsumerState*> consumers;  // searched by SSRC for the RTCP that names them
   // WebRTC: every tuple an ICE check succeeded from; media is accepted from any of them.
   SocketAddress ice_tuples[kMaxIceTuples];
   uint8_t ice_tuple_count = 0;
-  std::unique_ptr<SrtpSession> srtp_in;
-  std::unique_ptr<SrtpSession> srtp_out;
-  std::vector<ProducerState*> producers;  // a handful: searched linearly by SSRC
-  std::vector<ConsumerState*> consumers;  // searched by SSRC for the RTCP that names them
-  TransportCounters* counters = nullptr;
   // Producers' side: arrivals for transport-cc feedback (created with the first producer
   // that has the extension). Consumers' side: numbering and estimate (with the first
-  // consumer).
+  // consumer that has it).
   std::unique_ptr<TransportCcReceiver> transport_cc;
   uint32_t transport_cc_media_ssrc = 0;
   uint64_t next_transport_cc_ns = 0;
@@ -136,14 +137,14 @@ struct ConsumerState {
   uint32_t rtx_ssrc = 0;
   uint8_t rtx_payload_type = 0;
   uint16_t rtx_sequence = 0;
-  std::array<char, 64> cname{};
-  uint8_t cname_len = 0;
   // The producer sequence number the consumer last resynchronised at: NACKs for older
   // packets were numbered with other offsets and are not answered.
   uint16_t sync_sequence = 0;
   uint64_t payload_octets = 0;  // for sender reports
   RtpContinuity continuity;
   ConsumerCounters* counters = nullptr;
+  std::array<char, 64> cname{};  // for sender reports only
+  uint8_t cname_len = 0;
 };
 
 // Collects outgoing datagrams and hands them to the engine in bursts.

@@ -18,7 +18,9 @@ namespace weir::dp {
 
 class SendSideBandwidthEstimator {
  public:
-  static constexpr size_t kHistory = 4096;  // packets remembered for feedback matching
+  // Packets remembered for feedback matching: feedback comes every ~100 ms, so a second
+  // of a busy transport's packets is plenty, and 16 KiB per transport is what it costs.
+  static constexpr size_t kHistory = 1024;
 
   explicit SendSideBandwidthEstimator(uint64_t initial_bps = 600'000)
       : estimate_bps_(initial_bps) {}
