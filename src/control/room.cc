@@ -379,7 +379,10 @@ json Room::consume(const std::string& broadcaster_id, const std::string& transpo
   add.mid.fill(0);
   add.mid_len = 0;
   add.mid_ext_id = mid_ext_id;
-  add.twcc_ext_id = extension_id(params, kTransportCcUri);
+  // weir numbers and estimates for WebRTC endpoints, which send transport-cc feedback;
+  // a plain one (ffmpeg) does not, and 16 KiB of send history per transport would be
+  // spent on nothing.
+  add.twcc_ext_id = transport.is_webrtc() ? extension_id(params, kTransportCcUri) : 0;
   const json& media_codec = params["codecs"][0];
   add.nack = has_feedback(media_codec, "nack", "");
   add.rtx_ssrc = 0;

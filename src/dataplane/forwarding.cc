@@ -254,6 +254,9 @@ void ForwardingTables::detach_producer(ProducerState* p) {
 void ForwardingTables::on_remove_transport(const RemoveTransport& c) {
   auto it = transports_.find(c.id);
   if (it == transports_.end()) return;
+  // What the commands before this one queued on its socket (a DTLS close_notify) leaves
+  // before the socket is closed.
+  tx_.flush();
   TransportState* t = it->second.get();
   // Whatever still lives on the transport goes with it: the control side frees the
   // counters once this command is acknowledged.
