@@ -17,8 +17,10 @@
 #include "proc_stats.h"
 #include "receiver.h"
 #include "result_line.h"
+#include "run_report.h"
 #include "sender.h"
 #include "srtp_keys.h"
+#include "webrtc_run.h"
 
 namespace weir::pktgen {
 namespace {
@@ -27,6 +29,7 @@ constexpr uint64_t kSecond = 1000000000ull;
 // After the window, packets sent in it may still be in flight; wait this long at most.
 constexpr uint64_t kDrainNs = kSecond;
 constexpr uint32_t kProtectIterations = 4000;  // x5 batches
+constexpr uint64_t kSettleNs = 100000000ull;
 
 void raise_fd_limit() {
   rlimit lim{};
@@ -93,6 +96,16 @@ int run(const Options& o) {
     return 2;
   }
 
+  std::unique_ptr<WebRtcRun> webrtc;
+  if (o.transport == "webrtc") {
+    webrtc = WebRtcRun::create(o, &error);
+    if (!webrtc) {
+      std::fprintf(stderr, "pktgen: %s\n", error.c_str());
+      return 1;
+    }
+  }
+  const uint32_t measured = webrtc ? webrtc->measured_consumers() : o.consumers;
+
   auto receiver = Receiver::create(o.local_ip, o.consumers, &error);
   if (!receiver) {
     std::fprintf(stderr, "pktgen: receiving sockets: %s\n", error.c_str());
@@ -111,6 +124,7 @@ int run(const Options& o) {
   spec.producer_payload_type = 101;
   spec.local_ip = o.local_ip;
   spec.consumer_ports = receiver->ports();
+  if (webrtc) webrtc->fill_spec(spec);
   FanoutPlan plan;
   const uint64_t build_start = now_ns();
   uint64_t last_report = build_start;
@@ -127,7 +141,8 @@ int run(const Options& o) {
   progress.line("pktgen: room %s: producer %s, %zu consumers built in %.1f s\n", spec.room.c_str(),
                 plan.producer_id.c_str(), plan.consumers.size(),
                 static_cast<double>(now_ns() - build_start) / 1e9);
-  if (!receiver->attach(plan.consumers, suite, o.verify_sample, &error)) {
+  if (webrtc ? !webrtc->attach(*receiver, plan, &error)
+             : !receiver->attach(plan.consumers, suite, o.verify_sample, &error)) {
     std::fprintf(stderr, "pktgen: %s\n", error.c_str());
     return 1;
   }
@@ -149,22 +164,51 @@ int run(const Options& o) {
   sc.stream.payload_size = o.payload_bytes;
   sc.stream.first_sequence = static_cast<uint16_t>(random_u32());
   sc.stream.first_timestamp = random_u32();
+  if (webrtc) sc.webrtc = webrtc->producer_endpoint(plan);
   auto sender = Sender::create(sc, &error);
   if (!sender || !sender->start(&error)) {
     std::fprintf(stderr, "pktgen: sender: %s\n", error.c_str());
     return 1;
+  }
+  // One receive step: in WebRTC mode never longer than the endpoints' next timer, and
+  // followed by their timers and receiver reports.
+  auto pump = [&](uint32_t max_us) {
+    receiver->poll(webrtc ? webrtc->poll_timeout_us(max_us) : max_us);
+    if (webrtc) webrtc->service(*receiver);
+  };
+  if (webrtc) {
+    const uint64_t setup_start = now_ns();
+    if (!webrtc->connect(*receiver, *sender, !o.quiet, &error)) {
+      std::fprintf(stderr, "pktgen: %s\n", error.c_str());
+      return 1;
+    }
+    progress.line("pktgen: webrtc: ICE and DTLS-SRTP up on %u transports in %.2f s\n",
+                  o.consumers + 1 - o.bad_fingerprint_consumers,
+                  static_cast<double>(now_ns() - setup_start) / 1e9);
+    // weir installs a transport's SRTP keys on its worker a moment after its own handshake
+    // ends (and as DTLS client it ends after pktgen): a short settle before the first key
+    // frame saves a consumer from waiting 2 s for the next one.
+    const uint64_t settle_end = now_ns() + kSettleNs;
+    while (now_ns() < settle_end) pump(10000);
+    sender->release_stream();
+  }
+  if (!o.report_path.empty()) {
+    auto report = report_skeleton("running", spec, plan);
+    if (webrtc) webrtc->annotate_report(report, *receiver, *sender);
+    if (!write_report_file(o.report_path, report, &error)) {
+      std::fprintf(stderr, "pktgen: %s\n", error.c_str());
+      return 1;
+    }
   }
 
   // Warm-up: until every consumer has a packet, or the warm-up time is over.
   const uint64_t start = now_ns();
   const uint64_t warmup_end = start + static_cast<uint64_t>(o.warmup_s * 1e9);
   uint64_t next_line = start + kSecond;
-  while (receiver->consumers_seen() < o.consumers && now_ns() < warmup_end) {
-    receiver->poll(10000);
-  }
-  if (receiver->consumers_seen() < o.consumers) {
+  while (receiver->consumers_seen() < measured && now_ns() < warmup_end) pump(10000);
+  if (receiver->consumers_seen() < measured) {
     std::fprintf(stderr, "pktgen: warm-up over with %u of %u consumers receiving\n",
-                 receiver->consumers_seen(), o.consumers);
+                 receiver->consumers_seen(), measured);
   }
 
   // The window, defined by pktgen's packet counter.
@@ -178,7 +222,8 @@ int run(const Options& o) {
   next_line = t0 + kSecond;
   uint64_t last_fwd = 0;
   for (uint64_t now = t0; now < t1; now = now_ns()) {
-    receiver->poll(static_cast<uint32_t>(std::min<uint64_t>((t1 - now) / 1000 + 1, 10000)));
+    pump(static_cast<uint32_t>(std::min<uint64_t>((t1 - now) / 1000 + 1, 10000)));
+    if (webrtc) webrtc->window_events(static_cast<double>(now - t0) / 1e9, api, plan, *sender);
     if (now >= next_line) {
       next_line += kSecond;
       if (o.server_pid != 0 && sample_process(o.server_pid, sample) && sample.rss_kb > rss_max_kb) {
@@ -203,18 +248,20 @@ int run(const Options& o) {
   // Drain what was sent in the window and is still on its way.
   const uint64_t drain_end = now_ns() + kDrainNs;
   while (window_end > 0 && !receiver->all_reached(window_end - 1) && now_ns() < drain_end) {
-    receiver->poll(10000);
+    pump(10000);
   }
   sender->stop();
 
   FanoutResult r;
   r.mode = o.mode;
+  r.transport = o.transport;
   r.suite = o.suite;
-  r.consumers = o.consumers;
+  r.consumers = measured;
+  r.impaired_consumers = o.consumers - measured;
   r.offered_pps = o.rate_pps;
   r.duration_s = static_cast<double>(window_ns) / 1e9;
   r.sent = window_end - window_begin;
-  r.expected = r.sent * o.consumers;
+  r.expected = r.sent * measured;
   r.forwarded = receiver->window_forwarded();
   if (o.server_pid != 0 && cpu_ok) {
     r.server_cpu_s = cpu_end.cpu_s - cpu_begin.cpu_s;
@@ -227,6 +274,24 @@ int run(const Options& o) {
   r.latency_p99_us = receiver->window_latency().percentile(0.99);
   r.protect_ns = suite ? dp::measure_protect_ns(*suite, o.payload_bytes, kProtectIterations) : 0;
   r.git = o.git;
+
+  bool webrtc_ok = true;
+  if (webrtc && !webrtc->check_restarts(*sender, &error)) {
+    std::fprintf(stderr, "pktgen: %s\n", error.c_str());
+    webrtc_ok = false;
+  }
+  if (!o.report_path.empty()) {
+    // weir's own view of every transport, while they still exist.
+    auto report = report_skeleton("done", spec, plan);
+    if (webrtc) webrtc->annotate_report(report, *receiver, *sender);
+    std::vector<std::string> ids{plan.producer_transport_id};
+    for (const auto& c : plan.consumers) ids.push_back(c.transport_id);
+    report["weirStats"] = fetch_transport_stats(api, spec.room, ids);
+    if (!write_report_file(o.report_path, report, &error)) {
+      std::fprintf(stderr, "pktgen: %s\n", error.c_str());
+      webrtc_ok = false;
+    }
+  }
 
   teardown.scenario = nullptr;
   const bool clean = scenario.teardown(&error);
@@ -242,10 +307,10 @@ int run(const Options& o) {
   const auto& ss = sender->stats();
   const auto& re = receiver->engine_stats();
   // With --quiet the counters are printed only when something went wrong.
-  const bool anomalies = r.forwarded != r.expected ||
-                         st.auth_failed + st.replayed + st.srtp_other + st.malformed + st.foreign +
-                                 st.late + re.rx_no_buffer + ss.no_buffer + ss.protect_failures >
-                             0;
+  const uint64_t bad_packets = st.auth_failed + st.replayed + st.srtp_other + st.malformed +
+                               st.foreign + st.late + st.mid_mismatch + re.rx_no_buffer +
+                               ss.no_buffer + ss.protect_failures;
+  const bool anomalies = r.forwarded != r.expected || bad_packets > 0;
   if (!o.quiet || anomalies) {
     std::fprintf(
         stderr,
@@ -260,9 +325,12 @@ int run(const Options& o) {
         re.rx_no_buffer, re.rx_truncated, ss.no_buffer, ss.protect_failures, ss.late_bursts,
         sender->engine_stats().tx_errors, sender->engine_stats().tx_dropped, self_cpu_s);
   }
+  if (webrtc && (!o.quiet || anomalies || !webrtc_ok)) {
+    std::fprintf(stderr, "%s\n", webrtc->summary(*receiver, *sender).c_str());
+  }
   std::printf("%s\n", format_fanout_line(r).c_str());
   std::fflush(stdout);
-  return clean ? 0 : 1;
+  return clean && webrtc_ok ? 0 : 1;
 }
 
 }  // namespace

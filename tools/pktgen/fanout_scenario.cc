@@ -78,19 +78,34 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
   broadcasters_.push_back(plan.producer_broadcaster);
   const std::string tx_base = room_path + "/broadcasters/" + plan.producer_broadcaster;
 
-  json treq = transport_request(spec.suite, /*comedia=*/true);
+  const bool webrtc = spec.transport == "webrtc";
+  if (webrtc && spec.consumer_connects.size() != spec.consumer_ports.size()) {
+    *error = "internal: one WebRTC connect per consumer needed";
+    return false;
+  }
+  const json webrtc_request = {{"type", "webrtc"}};
+  json treq = webrtc ? webrtc_request : transport_request(spec.suite, /*comedia=*/true);
   if (!call(Method::post, tx_base + "/transports", &treq, answer, "POST")) return false;
   plan.producer_transport_id = answer.value("id", std::string());
-  plan.producer_ip = answer.value("ip", std::string());
-  plan.producer_port = answer.value("port", uint16_t{0});
+  if (webrtc) {
+    if (!parse_webrtc_transport(answer, plan.producer_webrtc, error)) return false;
+    plan.producer_ip = plan.producer_webrtc.candidate.ip();
+    plan.producer_port = plan.producer_webrtc.candidate.port();
+  } else {
+    plan.producer_ip = answer.value("ip", std::string());
+    plan.producer_port = answer.value("port", uint16_t{0});
+  }
   if (plan.producer_transport_id.empty() || plan.producer_ip.empty() || plan.producer_port == 0) {
     *error = "producer transport answer lacks id/ip/port: " + answer.dump();
     return false;
   }
   std::vector<uint8_t> unused_key;
-  if (!read_weir_key(answer, spec.suite, unused_key, error)) return false;
+  if (!webrtc && !read_weir_key(answer, spec.suite, unused_key, error)) return false;
   const std::string tx_transport = tx_base + "/transports/" + plan.producer_transport_id;
-  if (spec.suite != "none") {
+  if (webrtc) {
+    json conn = webrtc_connect_body(spec.producer_connect.role, spec.producer_connect.fingerprint);
+    if (!call(Method::post, tx_transport + "/connect", &conn, answer, "POST")) return false;
+  } else if (spec.suite != "none") {
     json conn = {{"srtpParameters",
                   {{"cryptoSuite", spec.suite}, {"keyBase64", base64_encode(spec.sender_key)}}}};
     if (!call(Method::post, tx_transport + "/connect", &conn, answer, "POST")) return false;
@@ -121,7 +136,7 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
 
   plan.consumers.clear();
   plan.consumers.reserve(spec.consumer_ports.size());
-  json creq = transport_request(spec.suite, /*comedia=*/false);
+  json creq = webrtc ? webrtc_request : transport_request(spec.suite, /*comedia=*/false);
   for (size_t i = 0; i < spec.consumer_ports.size(); ++i) {
     ConsumerInfo ci;
     if (!call(Method::post, rx_base + "/transports", &creq, answer, "POST")) return false;
@@ -130,10 +145,16 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
       *error = "consumer transport answer without id: " + answer.dump();
       return false;
     }
-    if (!read_weir_key(answer, spec.suite, ci.weir_key, error)) return false;
+    if (webrtc ? !parse_webrtc_transport(answer, ci.webrtc, error)
+               : !read_weir_key(answer, spec.suite, ci.weir_key, error)) {
+      return false;
+    }
     const std::string transport = rx_base + "/transports/" + ci.transport_id;
     json conn = {{"ip", spec.local_ip}, {"port", spec.consumer_ports[i]}};
-    if (spec.suite != "none") {
+    if (webrtc) {
+      conn = webrtc_connect_body(spec.consumer_connects[i].role,
+                                 spec.consumer_connects[i].fingerprint);
+    } else if (spec.suite != "none") {
       // weir decrypts this remote's RTCP with it; pktgen sends none, but SRTP needs one.
       conn["srtpParameters"] = {{"cryptoSuite", spec.suite},
                                 {"keyBase64", base64_encode(random_bytes(spec.sender_key.size()))}};
@@ -153,6 +174,7 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
     }
     ci.ssrc = rtp["encodings"][0].value("ssrc", uint32_t{0});
     ci.payload_type = rtp["codecs"][0].value("payloadType", uint8_t{0});
+    if (webrtc && !read_consumer_mid(rtp, ci.mid, ci.mid_extension_id, error)) return false;
     plan.consumers.push_back(std::move(ci));
     if (progress) progress(i + 1);
   }

@@ -1,7 +1,9 @@
 // Builds the fanout scenario on weir through its broadcaster HTTP API, and takes it down:
 // a producing broadcaster with one plain transport (comedia, rtcp-mux) and a VP8 producer,
 // and a consuming broadcaster with one plain transport per consumer (connected to one of
-// pktgen's sockets) consuming that producer.
+// pktgen's sockets) consuming that producer. With transport "webrtc" every transport is a
+// WebRTC one instead: connect carries pktgen's DTLS role and fingerprint, and the plan
+// keeps weir's ICE and DTLS parameters for the endpoints.
 #pragma once
 
 #include <cstdint>
@@ -10,17 +12,28 @@
 #include <vector>
 
 #include "api_client.h"
+#include "dataplane/dtls_transport.h"
+#include "webrtc_signaling.h"
 
 namespace weir::pktgen {
 
+// What pktgen says in a WebRTC transport's connect.
+struct WebRtcConnect {
+  dp::DtlsRole role = dp::DtlsRole::client;  // pktgen's own
+  dp::DtlsFingerprint fingerprint;           // pktgen's certificate's (or a wrong one)
+};
+
 struct FanoutSpec {
   std::string room;
+  std::string transport = "plain";  // or "webrtc"
   std::string suite;                // SRTP suite name, or "none"
   std::vector<uint8_t> sender_key;  // pktgen's master key for the producer transport
   uint32_t producer_ssrc = 0;
   uint8_t producer_payload_type = 101;
   std::string local_ip;
-  std::vector<uint16_t> consumer_ports;  // pktgen's receiving sockets, one per consumer
+  std::vector<uint16_t> consumer_ports;          // pktgen's receiving sockets, one per consumer
+  WebRtcConnect producer_connect;                // webrtc only
+  std::vector<WebRtcConnect> consumer_connects;  // webrtc only, one per consumer
 };
 
 struct ConsumerInfo {
@@ -28,7 +41,10 @@ struct ConsumerInfo {
   std::string consumer_id;
   uint32_t ssrc = 0;
   uint8_t payload_type = 0;
-  std::vector<uint8_t> weir_key;  // what weir encrypts this consumer's packets with
+  std::vector<uint8_t> weir_key;  // what weir encrypts this consumer's packets with (plain)
+  WebRtcRemote webrtc;            // weir's end of the transport (webrtc)
+  std::string mid;                // webrtc: the MID weir writes into every packet
+  uint8_t mid_extension_id = 0;   // webrtc: its header extension id
 };
 
 struct FanoutPlan {
@@ -38,6 +54,7 @@ struct FanoutPlan {
   std::string producer_id;
   std::string producer_ip;  // where pktgen sends the producer's RTP
   uint16_t producer_port = 0;
+  WebRtcRemote producer_webrtc;  // webrtc only
   std::vector<ConsumerInfo> consumers;
 };
 

@@ -35,13 +35,41 @@ bool known_suite(std::string_view s) {
          s == "AEAD_AES_128_GCM" || s == "none";
 }
 
+bool check_combination(const Options& o, const std::string& webrtc_option, std::string* error) {
+  if (o.help) return true;
+  if (o.transport != "webrtc") {
+    if (!webrtc_option.empty()) {
+      *error = webrtc_option + " needs --transport webrtc";
+      return false;
+    }
+    return true;
+  }
+  if (o.suite == "none") {
+    *error = "--transport webrtc always uses SRTP: --suite none does not apply";
+    return false;
+  }
+  if (static_cast<uint64_t>(o.bad_fingerprint_consumers) + o.silent_consumers >= o.consumers) {
+    *error = "--bad-fingerprint-consumers plus --silent-consumers must leave a measured consumer";
+    return false;
+  }
+  if (o.silent_consumers > 0 && o.silence_at_s >= o.duration_s) {
+    *error = "--silence-at must fall inside --duration";
+    return false;
+  }
+  if (!o.restart_ice.empty() && o.restart_ice_at_s >= o.duration_s) {
+    *error = "--restart-ice-at must fall inside --duration";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* usage_text() {
   return "usage: pktgen [options]\n"
          "Builds a fanout scenario on weir through its broadcaster HTTP API (1 VP8 producer ->\n"
-         "N consumers, each on its own plain transport and local UDP socket), sends paced\n"
-         "SRTP, verifies what every consumer receives and prints one JSON result line.\n"
+         "N consumers, each on its own plain or WebRTC transport and local UDP socket), sends\n"
+         "paced SRTP, verifies what every consumer receives and prints one JSON result line.\n"
          "\n"
          "  --api URL            weir's HTTP API (default http://127.0.0.1:4443)\n"
          "  --room ID            room id (default: random)\n"
@@ -60,12 +88,39 @@ const char* usage_text() {
          "  --git COMMIT         short commit written into the result (default \"unknown\")\n"
          "  --verify-sample K    SRTP-verify 1 in K packets of each consumer (default 1 = all);\n"
          "                       the others are counted by header only\n"
+         "  --transport T        plain (default): plain transports with signaled SRTP keys;\n"
+         "                       webrtc: WebRTC transports, pktgen runs ICE (controlling,\n"
+         "                       toward weir's ICE-lite) and DTLS-SRTP on every socket\n"
+         "  --report FILE        write room, broadcaster, transport and consumer ids (once\n"
+         "                       set up, \"phase\":\"running\") and per-consumer results with\n"
+         "                       weir's transport stats (at the end, \"phase\":\"done\")\n"
          "  --quiet              no progress line on stderr\n"
-         "  --help               this text\n";
+         "  --help               this text\n"
+         "WebRTC mode only:\n"
+         "  --dtls-role R        pktgen's DTLS role: client (default; weir is DTLS server),\n"
+         "                       server (weir is the client), mixed (alternates per transport)\n"
+         "  --consent-interval S ICE consent check period, randomized 0.8-1.2x (default 3);\n"
+         "                       keep it well below weir's --ice-consent-timeout\n"
+         "  --rtcp-interval S    each consumer sends an SRTCP receiver report every S seconds\n"
+         "                       (default 1; 0: none)\n"
+         "  --bad-fingerprint-consumers K\n"
+         "                       K consumers (spread over the N) signal a wrong DTLS\n"
+         "                       fingerprint: weir must fail their handshake, they must get\n"
+         "                       no media, and they are left out of expected/forwarded\n"
+         "  --silent-consumers K K consumers go silent --silence-at seconds into the window:\n"
+         "                       no more ICE checks, every packet ignored (weir should then\n"
+         "                       withdraw consent); left out of expected/forwarded\n"
+         "  --silence-at S       (default 1)\n"
+         "  --restart-ice WHO    producer | consumer | both: restartIce on the producer's\n"
+         "                       transport and/or the first measured consumer's, switching to\n"
+         "                       the new credentials while media flows\n"
+         "  --restart-ice-at S   seconds into the window (default: half of it)\n";
 }
 
 bool parse_options(int argc, const char* const* argv, Options& out, std::string* error) {
+  std::string webrtc_option;  // the first WebRTC-only option given, for the message
   for (int i = 1; i < argc; ++i) {
+    bool webrtc_only = false;
     std::string_view arg = argv[i];
     if (arg.substr(0, 2) != "--") {
       *error = "unexpected argument " + std::string(arg);
@@ -130,6 +185,38 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
       ok = !value.empty();
     } else if (name == "--verify-sample") {
       ok = parse_u32(value, 1, 1000000, out.verify_sample);
+    } else if (name == "--transport") {
+      out.transport = value;
+      ok = value == "plain" || value == "webrtc";
+    } else if (name == "--report") {
+      out.report_path = value;
+      ok = !value.empty();
+    } else if (name == "--dtls-role") {
+      out.dtls_role = value;
+      ok = value == "client" || value == "server" || value == "mixed";
+      webrtc_only = true;
+    } else if (name == "--consent-interval") {
+      ok = parse_seconds(value, 0.05, out.consent_interval_s);
+      webrtc_only = true;
+    } else if (name == "--rtcp-interval") {
+      ok = parse_seconds(value, 0, out.rtcp_interval_s);
+      webrtc_only = true;
+    } else if (name == "--bad-fingerprint-consumers") {
+      ok = parse_u32(value, 0, 100000, out.bad_fingerprint_consumers);
+      webrtc_only = true;
+    } else if (name == "--silent-consumers") {
+      ok = parse_u32(value, 0, 100000, out.silent_consumers);
+      webrtc_only = true;
+    } else if (name == "--silence-at") {
+      ok = parse_seconds(value, 0, out.silence_at_s);
+      webrtc_only = true;
+    } else if (name == "--restart-ice") {
+      out.restart_ice = value;
+      ok = value == "producer" || value == "consumer" || value == "both";
+      webrtc_only = true;
+    } else if (name == "--restart-ice-at") {
+      ok = parse_seconds(value, 0, out.restart_ice_at_s);
+      webrtc_only = true;
     } else {
       *error = "unknown option " + std::string(name);
       return false;
@@ -138,8 +225,9 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
       *error = "invalid value \"" + std::string(value) + "\" for " + std::string(name);
       return false;
     }
+    if (webrtc_only && webrtc_option.empty()) webrtc_option = name;
   }
-  return true;
+  return check_combination(out, webrtc_option, error);
 }
 
 }  // namespace weir::pktgen

@@ -20,12 +20,24 @@ struct Options {
   std::string mode = "uring";
   std::string git = "unknown";
   uint32_t verify_sample = 1;
+  std::string transport = "plain";  // or "webrtc"
+  // WebRTC mode:
+  std::string dtls_role = "client";  // pktgen's DTLS role: client | server | mixed
+  double consent_interval_s = 3;
+  double rtcp_interval_s = 1;  // consumers' receiver reports; 0: none
+  uint32_t bad_fingerprint_consumers = 0;
+  uint32_t silent_consumers = 0;
+  double silence_at_s = 1;       // into the window
+  std::string restart_ice;       // "", "producer", "consumer" or "both"
+  double restart_ice_at_s = -1;  // into the window; negative: half the window
+  std::string report_path;       // --report: per-transport JSON for tests
   bool quiet = false;
   bool help = false;
 };
 
 // Accepts "--name value" and "--name=value". False with *error naming the option on an
-// unknown option, a missing value or a value out of range.
+// unknown option, a missing value, a value out of range, or options that do not go
+// together (WebRTC-only options in plain mode, more impaired consumers than consumers).
 bool parse_options(int argc, const char* const* argv, Options& out, std::string* error);
 const char* usage_text();
 

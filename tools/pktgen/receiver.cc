@@ -1,8 +1,14 @@
 #include "receiver.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "base/clock.h"
 #include "media_payload.h"
+#include "srtp_keys.h"
 #include "wire/byte_io.h"
+#include "wire/rtcp_receiver_report.h"
+#include "wire/rtcp_sdes.h"
 #include "wire/rtp_packet.h"
 
 namespace weir::pktgen {
@@ -11,6 +17,7 @@ namespace {
 constexpr uint32_t kNoConsumer = std::numeric_limits<uint32_t>::max();
 // Every socket can hold a burst of weir's fan-out while pktgen is busy elsewhere.
 constexpr uint32_t kRxBuffers = 8192;
+constexpr char kReportCname[] = "pktgen";
 
 }  // namespace
 
@@ -38,14 +45,14 @@ std::unique_ptr<Receiver> Receiver::create(const std::string& local_ip, uint32_t
       r->socket_to_consumer_.resize(static_cast<size_t>(index) + 1, kNoConsumer);
     }
     r->socket_to_consumer_[static_cast<size_t>(index)] = i;
+    r->consumer_socket_.push_back(static_cast<uint32_t>(index));
     r->ports_.push_back(port);
   }
   return r;
 }
 
-bool Receiver::attach(const std::vector<ConsumerInfo>& consumers,
-                      std::optional<dp::SrtpSuite> suite, uint32_t verify_sample,
-                      std::string* error) {
+bool Receiver::arm(const std::vector<ConsumerInfo>& consumers, uint32_t verify_sample,
+                   std::string* error) {
   if (consumers.size() != ports_.size()) {
     *error = "consumer count does not match socket count";
     return false;
@@ -55,6 +62,16 @@ bool Receiver::attach(const std::vector<ConsumerInfo>& consumers,
   consumers_.resize(consumers.size());
   for (size_t i = 0; i < consumers.size(); ++i) {
     consumers_[i].ssrc = consumers[i].ssrc;
+    consumers_[i].socket = consumer_socket_[i];
+  }
+  return true;
+}
+
+bool Receiver::attach(const std::vector<ConsumerInfo>& consumers,
+                      std::optional<dp::SrtpSuite> suite, uint32_t verify_sample,
+                      std::string* error) {
+  if (!arm(consumers, verify_sample, error)) return false;
+  for (size_t i = 0; i < consumers.size(); ++i) {
     if (suite) {
       consumers_[i].srtp = dp::SrtpSession::create(*suite, dp::SrtpSession::Direction::inbound,
                                                    consumers[i].weir_key, error);
@@ -65,6 +82,110 @@ bool Receiver::attach(const std::vector<ConsumerInfo>& consumers,
     }
   }
   return true;
+}
+
+bool Receiver::attach_webrtc(const std::vector<ConsumerInfo>& consumers,
+                             const std::vector<dp::SocketAddress>& remotes, uint32_t verify_sample,
+                             ControlSink& sink, std::string* error) {
+  if (!arm(consumers, verify_sample, error)) return false;
+  if (remotes.size() != consumers.size()) {
+    *error = "remote count does not match consumer count";
+    return false;
+  }
+  control_ = &sink;
+  for (size_t i = 0; i < consumers.size(); ++i) {
+    consumers_[i].webrtc = true;
+    consumers_[i].remote = remotes[i];
+    consumers_[i].report_ssrc = random_u32() | 1u;
+    consumers_[i].mid = consumers[i].mid;
+    consumers_[i].mid_extension_id = consumers[i].mid_extension_id;
+  }
+  return true;
+}
+
+bool Receiver::set_keys(uint32_t consumer, const dp::DtlsSrtpKeys& keys, std::string* error) {
+  Consumer& c = consumers_.at(consumer);
+  auto in =
+      dp::SrtpSession::create(keys.suite, dp::SrtpSession::Direction::inbound, keys.remote, error);
+  if (!in) return false;
+  auto out =
+      dp::SrtpSession::create(keys.suite, dp::SrtpSession::Direction::outbound, keys.local, error);
+  if (!out) return false;
+  c.srtp = std::move(in);
+  c.srtcp_out = std::move(out);
+  return true;
+}
+
+bool Receiver::send(uint32_t consumer, const uint8_t* data, size_t len) {
+  const Consumer& c = consumers_.at(consumer);
+  dp::PacketBuffer* b = pool_.alloc();
+  if (b == nullptr) return false;
+  if (len > b->room()) {
+    pool_.release(b);
+    return false;
+  }
+  std::memcpy(b->data(), data, len);
+  b->len = static_cast<uint16_t>(len);
+  dp::TxPacket tx{b, c.socket, c.remote};
+  engine_->tx_burst(&tx, 1);
+  return true;
+}
+
+void Receiver::set_measured(uint32_t consumer, bool measured) {
+  Consumer& c = consumers_.at(consumer);
+  if (c.measured == measured) return;
+  if (c.seen) measured ? ++consumers_seen_ : --consumers_seen_;
+  c.measured = measured;
+}
+
+void Receiver::set_ignoring(uint32_t consumer, bool ignoring) {
+  consumers_.at(consumer).ignoring = ignoring;
+}
+
+size_t Receiver::write_report(Consumer& c, uint8_t* out, size_t capacity) {
+  wire::RtcpReceptionReport block;
+  block.ssrc = c.ssrc;
+  block.cumulative_lost = static_cast<int32_t>(std::min<uint64_t>(c.sequence.missing(), 0x7FFFFF));
+  block.extended_highest_sequence = static_cast<uint32_t>(c.sequence.highest());
+  // Capacity minus the SRTCP trailer: protect needs the room.
+  const size_t room = capacity - dp::SrtpSession::kMaxTrailer;
+  size_t len = wire::write_rtcp_receiver_report(out, room, c.report_ssrc, std::span(&block, 1));
+  if (len == 0) return 0;
+  const size_t sdes =
+      wire::write_rtcp_sdes_cname(out + len, room - len, c.report_ssrc, kReportCname);
+  if (sdes == 0) return 0;
+  len += sdes;
+  if (c.srtcp_out->protect_rtcp(out, len, capacity) != dp::SrtpStatus::ok) return 0;
+  return len;
+}
+
+void Receiver::send_due_reports(uint64_t now_ns) {
+  if (report_interval_ns_ == 0 || now_ns < next_report_ns_) return;
+  next_report_ns_ = now_ns + report_interval_ns_;
+  dp::TxPacket batch[kBurst];
+  size_t n = 0;
+  for (Consumer& c : consumers_) {
+    if (!c.srtcp_out || c.ignoring || !c.sequence.started()) continue;
+    dp::PacketBuffer* b = pool_.alloc();
+    if (b == nullptr) {
+      ++stats_.report_failures;
+      continue;
+    }
+    const size_t len = write_report(c, b->data(), b->room());
+    if (len == 0) {
+      ++stats_.report_failures;
+      pool_.release(b);
+      continue;
+    }
+    b->len = static_cast<uint16_t>(len);
+    batch[n++] = dp::TxPacket{b, c.socket, c.remote};
+    ++stats_.reports_sent;
+    if (n == kBurst) {
+      engine_->tx_burst(batch, n);
+      n = 0;
+    }
+  }
+  if (n > 0) engine_->tx_burst(batch, n);
 }
 
 size_t Receiver::poll(uint32_t timeout_us) {
@@ -79,17 +200,33 @@ size_t Receiver::poll(uint32_t timeout_us) {
     if (index == kNoConsumer || index >= consumers_.size()) {
       ++stats_.foreign;
     } else {
-      handle(consumers_[index], *rx[i].buf, now);
+      handle(index, consumers_[index], *rx[i].buf, now);
     }
     pool_.release(rx[i].buf);
   }
   return n;
 }
 
-void Receiver::handle(Consumer& c, dp::PacketBuffer& buf, uint64_t now) {
+void Receiver::handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64_t now) {
   ++stats_.packets;
   uint8_t* data = buf.data();
   size_t len = buf.len;
+  if (c.webrtc) {
+    if (c.ignoring) {
+      ++stats_.ignored;
+      return;
+    }
+    const DatagramKind kind = classify_datagram(data, len);
+    if (kind == DatagramKind::stun || kind == DatagramKind::dtls) {
+      ++stats_.control;
+      control_->on_control_datagram(index, kind, data, len);
+      return;
+    }
+    if (kind == DatagramKind::srtp && !c.srtp) {
+      ++stats_.before_keys;
+      return;
+    }
+  }
   if (wire::classify_packet(data, len) != wire::PacketClass::rtp || len < kRtpHeaderSize) {
     ++stats_.not_rtp;
     return;
@@ -129,6 +266,16 @@ void Receiver::handle(Consumer& c, dp::PacketBuffer& buf, uint64_t now) {
     }
     counter = stamp.counter;
     send_ns = stamp.send_ns;
+    if (c.mid_extension_id != 0) {
+      // A browser routes by MID: a WebRTC packet without the right one is as good as lost.
+      const uint8_t* value = nullptr;
+      size_t value_len = 0;
+      if (!view.find_extension(c.mid_extension_id, value, value_len) ||
+          std::string_view(reinterpret_cast<const char*>(value), value_len) != c.mid) {
+        ++stats_.mid_mismatch;
+        return;
+      }
+    }
   }
   uint64_t ext_seq = 0;
   const auto verdict = c.sequence.on_packet(seq, ext_seq);
@@ -142,14 +289,17 @@ void Receiver::handle(Consumer& c, dp::PacketBuffer& buf, uint64_t now) {
   }
   if (!c.seen) {
     c.seen = true;
-    ++consumers_seen_;
+    if (c.measured) ++consumers_seen_;
   }
   if (counter > c.highest_counter) c.highest_counter = counter;
   if (verdict == SequenceTracker::Verdict::late) {
     ++stats_.late;
     return;
   }
+  ++c.received;
   if (counter >= window_begin_ && counter < window_end_) {
+    ++c.window_forwarded;
+    if (!c.measured) return;
     ++window_forwarded_;
     if (verify) latency_.record(now > send_ns ? (now - send_ns) / 1000 : 0);
   }
@@ -157,20 +307,24 @@ void Receiver::handle(Consumer& c, dp::PacketBuffer& buf, uint64_t now) {
 
 bool Receiver::all_reached(uint64_t counter) const {
   for (const Consumer& c : consumers_) {
-    if (!c.seen || c.highest_counter < counter) return false;
+    if (c.measured && (!c.seen || c.highest_counter < counter)) return false;
   }
   return true;
 }
 
 uint64_t Receiver::gaps() const {
   uint64_t n = 0;
-  for (const Consumer& c : consumers_) n += c.sequence.gaps();
+  for (const Consumer& c : consumers_) {
+    if (c.measured) n += c.sequence.gaps();
+  }
   return n;
 }
 
 uint64_t Receiver::missing() const {
   uint64_t n = 0;
-  for (const Consumer& c : consumers_) n += c.sequence.missing();
+  for (const Consumer& c : consumers_) {
+    if (c.measured) n += c.sequence.missing();
+  }
   return n;
 }
 

@@ -2,7 +2,9 @@
 // on the calling thread. Every packet is checked against its consumer: SSRC, SRTP
 // authentication with the key weir announced for that transport, sequence continuity,
 // and the stamp that places it in the measured window and gives its one-way latency.
-// Per-packet work touches only preallocated state.
+// Per-packet work touches only preallocated state. In WebRTC mode the same sockets also
+// carry ICE and DTLS: those datagrams go to a ControlSink (the consumers' endpoints), the
+// keys come from DTLS-SRTP, and consumers send SRTCP receiver reports back.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "datagram_demux.h"
+#include "dataplane/dtls_transport.h"
 #include "dataplane/packet_pool.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/udp_engine.h"
@@ -32,11 +36,26 @@ struct ReceiverStats {
   uint64_t srtp_other = 0;
   uint64_t malformed = 0;  // not parseable as RTP after unprotect, or no stamp
   uint64_t late = 0;       // reordered or duplicated (not newer than the highest)
+  // WebRTC mode only:
+  uint64_t control = 0;          // STUN and DTLS handed to the ControlSink
+  uint64_t before_keys = 0;      // SRTP that came before this side's DTLS handshake ended
+  uint64_t ignored = 0;          // anything for a consumer told to ignore its socket
+  uint64_t mid_mismatch = 0;     // verified packets without the consumer's MID
+  uint64_t reports_sent = 0;     // SRTCP receiver reports
+  uint64_t report_failures = 0;  // reports that could not be built, protected or queued
 };
 
 class Receiver {
  public:
   static constexpr size_t kBurst = 64;
+
+  // Where a WebRTC consumer's ICE and DTLS datagrams go (valid only during the call).
+  class ControlSink {
+   public:
+    virtual ~ControlSink() = default;
+    virtual void on_control_datagram(uint32_t consumer, DatagramKind kind, const uint8_t* data,
+                                     size_t len) = 0;
+  };
 
   // Opens `count` sockets on ephemeral ports of local_ip.
   static std::unique_ptr<Receiver> create(const std::string& local_ip, uint32_t count,
@@ -46,6 +65,28 @@ class Receiver {
   // Arms consumer i (socket i) with what weir told about it. suite nullopt: plain RTP.
   bool attach(const std::vector<ConsumerInfo>& consumers, std::optional<dp::SrtpSuite> suite,
               uint32_t verify_sample, std::string* error);
+  // WebRTC mode: consumer i talks to remotes[i] (weir's candidate), its STUN and DTLS go to
+  // sink, and its SRTP is dropped (before_keys) until set_keys.
+  bool attach_webrtc(const std::vector<ConsumerInfo>& consumers,
+                     const std::vector<dp::SocketAddress>& remotes, uint32_t verify_sample,
+                     ControlSink& sink, std::string* error);
+  // DTLS-SRTP's keys for consumer i: remote unprotects weir's SRTP, local protects the
+  // receiver reports.
+  bool set_keys(uint32_t consumer, const dp::DtlsSrtpKeys& keys, std::string* error);
+  // One datagram from consumer i's socket to its remote; false if no buffer was free.
+  bool send(uint32_t consumer, const uint8_t* data, size_t len);
+  // An unmeasured consumer (deliberately broken or silenced) counts in no window figure.
+  void set_measured(uint32_t consumer, bool measured);
+  // Everything arriving for an ignoring consumer is dropped unread.
+  void set_ignoring(uint32_t consumer, bool ignoring);
+  // Every interval_ns (0: never), each keyed consumer sends a receiver report (RR + SDES).
+  void set_report_interval(uint64_t interval_ns) { report_interval_ns_ = interval_ns; }
+  void send_due_reports(uint64_t now_ns);
+  // Media packets consumer i accepted, in all and inside the window.
+  uint64_t consumer_received(uint32_t consumer) const { return consumers_[consumer].received; }
+  uint64_t consumer_window_forwarded(uint32_t consumer) const {
+    return consumers_[consumer].window_forwarded;
+  }
 
   // Packets whose stamp counter is in [begin, end) are the measured window's.
   void set_window_begin(uint64_t begin) { window_begin_ = begin; }
@@ -54,8 +95,9 @@ class Receiver {
   // Receives and checks one burst, waiting at most timeout_us for it. Returns packets seen.
   size_t poll(uint32_t timeout_us);
 
+  // Measured consumers that have received a packet.
   uint32_t consumers_seen() const { return consumers_seen_; }
-  // True when every consumer has received a packet numbered at least `counter`.
+  // True when every measured consumer has received a packet numbered at least `counter`.
   bool all_reached(uint64_t counter) const;
   uint64_t window_forwarded() const { return window_forwarded_; }
   const LatencyHistogram& window_latency() const { return latency_; }
@@ -74,16 +116,33 @@ class Receiver {
     int64_t counter_offset = 0;  // stamp counter - extended sequence, learnt when verified
     bool seen = false;
     uint64_t highest_counter = 0;
+    bool measured = true;
+    bool webrtc = false;
+    bool ignoring = false;
+    uint32_t socket = 0;
+    uint32_t report_ssrc = 0;
+    uint8_t mid_extension_id = 0;  // 0: no MID expected
+    std::string mid;
+    uint64_t received = 0;
+    uint64_t window_forwarded = 0;
+    dp::SocketAddress remote;
+    std::unique_ptr<dp::SrtpSession> srtcp_out;
   };
 
   Receiver(uint32_t pool_size) : pool_(pool_size) {}
-  void handle(Consumer& c, dp::PacketBuffer& buf, uint64_t now);
+  bool arm(const std::vector<ConsumerInfo>& consumers, uint32_t verify_sample, std::string* error);
+  void handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64_t now);
+  size_t write_report(Consumer& c, uint8_t* out, size_t capacity);
 
   dp::PacketPool pool_;
   std::unique_ptr<dp::UdpEngine> engine_;
   std::vector<uint16_t> ports_;
   std::vector<uint32_t> socket_to_consumer_;
+  std::vector<uint32_t> consumer_socket_;
   std::vector<Consumer> consumers_;
+  ControlSink* control_ = nullptr;
+  uint64_t report_interval_ns_ = 0;
+  uint64_t next_report_ns_ = 0;
   uint32_t verify_sample_ = 1;
   uint64_t window_begin_ = std::numeric_limits<uint64_t>::max();
   uint64_t window_end_ = std::numeric_limits<uint64_t>::max();

@@ -23,9 +23,11 @@ std::string format_fanout_line(const FanoutResult& r) {
   nlohmann::ordered_json j;
   j["scenario"] = "fanout";
   j["mode"] = r.mode;
+  if (r.transport != "plain") j["transport"] = r.transport;
   j["suite"] = r.suite;
   j["producers"] = r.producers;
   j["consumers"] = r.consumers;
+  if (r.impaired_consumers > 0) j["impaired_consumers"] = r.impaired_consumers;
   j["offered_pps"] = r.offered_pps;
   j["duration_s"] = round_to(r.duration_s, 3);
   j["sent"] = r.sent;

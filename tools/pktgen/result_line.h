@@ -9,9 +9,11 @@ namespace weir::pktgen {
 
 struct FanoutResult {
   std::string mode = "uring";
+  std::string transport = "plain";  // "webrtc" is printed after mode; plain lines stay as they were
   std::string suite;
   uint32_t producers = 1;
-  uint32_t consumers = 0;
+  uint32_t consumers = 0;           // the measured ones
+  uint32_t impaired_consumers = 0;  // WebRTC runs: broken on purpose; printed when not 0
   uint32_t offered_pps = 0;
   double duration_s = 0;
   uint64_t sent = 0;

@@ -1,13 +1,16 @@
 // The producer side of pktgen: one UDP socket on its own thread, sending the video-like
 // stream at an exact rate. Deadlines are absolute (start + k/rate, slept to with
 // clock_nanosleep TIMER_ABSTIME), so a late wake-up is caught up in one burst and the
-// long-run rate never drifts.
+// long-run rate never drifts. In WebRTC mode the thread first runs ICE and DTLS-SRTP on
+// the socket (the stream starts when the keys are there), and keeps answering for ICE
+// (consent checks, restarts) between packets.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -18,6 +21,7 @@
 #include "dataplane/srtp_session.h"
 #include "dataplane/udp_engine.h"
 #include "media_payload.h"
+#include "webrtc_endpoint.h"
 
 namespace weir::pktgen {
 
@@ -27,6 +31,9 @@ struct SenderConfig {
   std::optional<dp::SrtpSuite> suite;  // nullopt: plain RTP
   std::vector<uint8_t> key;            // pktgen's master key for that transport
   VideoStreamConfig stream;
+  // Set: WebRTC mode. suite and key are then unused: DTLS-SRTP brings both. Its `local`
+  // is filled in by the thread once the socket is bound.
+  std::optional<WebRtcEndpointConfig> webrtc;
 };
 
 struct SenderStats {
@@ -35,12 +42,13 @@ struct SenderStats {
   uint64_t late_bursts = 0;  // wake-ups that found more than one packet due
 };
 
-class Sender {
+class Sender final : private WebRtcEndpoint::Owner {
  public:
   static constexpr size_t kMaxBurst = 64;
+  enum class Link : uint8_t { connecting, up, failed };
 
   static std::unique_ptr<Sender> create(const SenderConfig& config, std::string* error);
-  ~Sender();
+  ~Sender() override;
 
   // Starts the thread, which sets up its engine and socket itself (an io_uring engine
   // belongs to the thread that first uses it), and waits for that setup.
@@ -54,20 +62,51 @@ class Sender {
   const SenderStats& stats() const { return stats_; }
   const dp::EngineStats& engine_stats() const { return engine_->stats(); }
 
+  // WebRTC mode, from any thread. Plain mode is up once started.
+  Link link() const { return link_.load(std::memory_order_acquire); }
+  std::string failure() const;
+  // WebRTC mode: the stream starts only once this is called (after the consumers are up),
+  // so that every consumer sees its first key frame, as in plain mode.
+  void release_stream() { released_.store(true, std::memory_order_release); }
+  // Hands weir's restartIce answer to the sending thread, which switches at its next wake.
+  void restart_ice(IceCredentials remote);
+  uint32_t ice_restarts_completed() const {
+    return restarts_completed_.load(std::memory_order_acquire);
+  }
+  // The endpoint's counters, valid after stop().
+  const WebRtcEndpointStats* webrtc_stats() const { return peer_ ? &peer_->stats() : nullptr; }
+
  private:
   explicit Sender(const SenderConfig& config);
   bool setup(std::string* error);
   void run();
+  bool handshake();
+  void wait_for_release();
+  void pace();
+  void serve_peer(const dp::RxPacket* rx, size_t n);
+  void set_failed(std::string reason);
+
+  // WebRtcEndpoint::Owner, on the sending thread.
+  void send_datagram(const uint8_t* data, size_t len) override;
+  void on_srtp_keys(const dp::DtlsSrtpKeys& keys) override;
 
   SenderConfig config_;
   VideoPacketizer packetizer_;
   dp::PacketPool pool_;
   std::unique_ptr<dp::UdpEngine> engine_;
   std::unique_ptr<dp::SrtpSession> srtp_;
+  std::unique_ptr<WebRtcEndpoint> peer_;
   uint32_t socket_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> next_counter_{0};
+  std::atomic<Link> link_{Link::connecting};
+  std::atomic<uint32_t> restarts_completed_{0};
+  std::atomic<bool> restart_waiting_{false};
+  std::atomic<bool> released_{false};
+  mutable std::mutex mutex_;  // guards the two below
+  std::optional<IceCredentials> restart_;
+  std::string failure_;
   SenderStats stats_;
 };
 

@@ -39,6 +39,9 @@ class SequenceTracker {
   }
 
   bool started() const { return started_; }
+  // The highest extended sequence number so far; its low 32 bits are what an RTCP report
+  // block calls the extended highest sequence number (RFC 3550 6.4.1).
+  uint64_t highest() const { return highest_; }
   uint64_t gaps() const { return gaps_; }
   uint64_t missing() const { return missing_; }
   uint64_t late() const { return late_; }

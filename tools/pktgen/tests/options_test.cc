@@ -68,11 +68,98 @@ TEST(Options, RejectsBadInput) {
   }
 }
 
+TEST(Options, WebRtcOptions) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"--transport",
+                     "webrtc",
+                     "--consumers",
+                     "20",
+                     "--dtls-role=mixed",
+                     "--consent-interval",
+                     "0.5",
+                     "--bad-fingerprint-consumers",
+                     "3",
+                     "--silent-consumers",
+                     "1",
+                     "--silence-at",
+                     "2",
+                     "--restart-ice",
+                     "both",
+                     "--restart-ice-at",
+                     "1.5",
+                     "--rtcp-interval",
+                     "0",
+                     "--report",
+                     "/tmp/r.json"},
+                    o, error))
+      << error;
+  EXPECT_EQ(o.transport, "webrtc");
+  EXPECT_EQ(o.dtls_role, "mixed");
+  EXPECT_DOUBLE_EQ(o.consent_interval_s, 0.5);
+  EXPECT_EQ(o.bad_fingerprint_consumers, 3u);
+  EXPECT_EQ(o.silent_consumers, 1u);
+  EXPECT_DOUBLE_EQ(o.silence_at_s, 2);
+  EXPECT_EQ(o.restart_ice, "both");
+  EXPECT_DOUBLE_EQ(o.restart_ice_at_s, 1.5);
+  EXPECT_DOUBLE_EQ(o.rtcp_interval_s, 0);
+  EXPECT_EQ(o.report_path, "/tmp/r.json");
+  Options d;
+  ASSERT_TRUE(parse({}, d, error));
+  EXPECT_EQ(d.transport, "plain");
+  EXPECT_EQ(d.dtls_role, "client");
+  EXPECT_DOUBLE_EQ(d.consent_interval_s, 3);
+  EXPECT_TRUE(d.restart_ice.empty());
+}
+
+TEST(Options, RejectsOptionsThatDoNotGoTogether) {
+  const std::vector<std::vector<const char*>> bad = {
+      {"--dtls-role", "client"},  // webrtc-only, in plain mode
+      {"--bad-fingerprint-consumers", "1"},
+      {"--transport", "webrtc", "--suite", "none"},
+      {"--transport", "webrtc", "--consumers", "4", "--bad-fingerprint-consumers", "2",
+       "--silent-consumers", "2"},
+      {"--transport", "webrtc", "--duration", "3", "--silent-consumers", "1", "--silence-at", "3"},
+      {"--transport", "webrtc", "--duration", "3", "--restart-ice", "producer", "--restart-ice-at",
+       "5"},
+      {"--transport", "webrtc", "--restart-ice", "everyone"},
+      {"--transport", "webrtc", "--dtls-role", "auto"},
+      {"--transport", "quic"}};
+  for (const auto& args : bad) {
+    Options o;
+    std::string error;
+    EXPECT_FALSE(parse(args, o, error)) << args[0] << " " << args[1];
+    EXPECT_FALSE(error.empty());
+  }
+}
+
 TEST(Options, HelpMentionsEveryOption) {
   const std::string text = usage_text();
-  for (const char* name : {"--api", "--room", "--consumers", "--rate", "--duration", "--warmup",
-                           "--payload", "--suite", "--server-pid", "--local-ip", "--mode", "--git",
-                           "--verify-sample", "--quiet", "--help"}) {
+  for (const char* name : {"--api",
+                           "--room",
+                           "--consumers",
+                           "--rate",
+                           "--duration",
+                           "--warmup",
+                           "--payload",
+                           "--suite",
+                           "--server-pid",
+                           "--local-ip",
+                           "--mode",
+                           "--git",
+                           "--verify-sample",
+                           "--quiet",
+                           "--help",
+                           "--transport",
+                           "--report",
+                           "--dtls-role",
+                           "--consent-interval",
+                           "--rtcp-interval",
+                           "--bad-fingerprint-consumers",
+                           "--silent-consumers",
+                           "--silence-at",
+                           "--restart-ice",
+                           "--restart-ice-at"}) {
     EXPECT_NE(text.find(name), std::string::npos) << name;
   }
 }

@@ -10,8 +10,10 @@
 
 #include <vector>
 
+#include "base/clock.h"
 #include "media_payload.h"
 #include "srtp_keys.h"
+#include "wire/byte_io.h"
 
 namespace weir::pktgen {
 namespace {
@@ -91,6 +93,149 @@ TEST(Receiver, CountsWindowGapsAndAuthFailures) {
   EXPECT_EQ(rx->window_latency().count(), 5u);
   EXPECT_EQ(rx->consumers_seen(), 1u);
   EXPECT_FALSE(rx->all_reached(9));  // consumer 1 never got a packet through
+}
+
+struct RecordingSink final : Receiver::ControlSink {
+  std::vector<std::pair<uint32_t, DatagramKind>> got;
+  void on_control_datagram(uint32_t consumer, DatagramKind kind, const uint8_t*, size_t) override {
+    got.emplace_back(consumer, kind);
+  }
+};
+
+// WebRTC mode: STUN and DTLS go to the sink, SRTP waits for the DTLS keys, an unmeasured
+// consumer counts in no window figure, and an ignoring one gets nothing through.
+TEST(Receiver, WebRtcDemultiplexesAndWaitsForKeys) {
+  std::string error;
+  ASSERT_TRUE(dp::srtp_library_init(&error)) << error;
+  auto rx = Receiver::create("127.0.0.1", 2, &error);
+  ASSERT_TRUE(rx) << error;
+  std::vector<ConsumerInfo> consumers(2);
+  consumers[0].ssrc = 111111;
+  consumers[1].ssrc = 222222;
+  RecordingSink sink;
+  const std::vector<dp::SocketAddress> remotes(2, *dp::SocketAddress::parse("127.0.0.1", 9));
+  ASSERT_TRUE(rx->attach_webrtc(consumers, remotes, 1, sink, &error)) << error;
+  rx->set_measured(1, false);
+
+  dp::DtlsSrtpKeys keys{kSuite, random_bytes(dp::srtp_master_length(kSuite)),
+                        random_bytes(dp::srtp_master_length(kSuite))};
+  // weir protects with what is this side's remote key.
+  auto weir_srtp =
+      dp::SrtpSession::create(kSuite, dp::SrtpSession::Direction::outbound, keys.remote, &error);
+  ASSERT_TRUE(weir_srtp) << error;
+  VideoStreamConfig vc;
+  vc.payload_size = 200;
+  vc.ssrc = consumers[0].ssrc;
+  const VideoPacketizer to0(vc);
+  vc.ssrc = consumers[1].ssrc;
+  const VideoPacketizer to1(vc);
+  rx->set_window_begin(0);
+
+  UdpSender tx;
+  const uint8_t stun[20] = {0x01, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42};
+  const uint8_t dtls[13] = {22, 0xfe, 0xfd};
+  tx.send_to(rx->ports()[0], stun, sizeof stun);
+  tx.send_to(rx->ports()[1], dtls, sizeof dtls);
+  uint8_t buf[512];
+  size_t len = to0.write(0, 1, buf, sizeof buf);
+  ASSERT_EQ(weir_srtp->protect_rtp(buf, len, sizeof buf), dp::SrtpStatus::ok);
+  tx.send_to(rx->ports()[0], buf, len);  // before the keys: dropped
+  for (int i = 0; i < 200 && rx->stats().packets < 3; ++i) rx->poll(10000);
+  ASSERT_EQ(rx->stats().packets, 3u);
+  ASSERT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(sink.got[0], std::make_pair(0u, DatagramKind::stun));
+  EXPECT_EQ(sink.got[1], std::make_pair(1u, DatagramKind::dtls));
+  EXPECT_EQ(rx->stats().before_keys, 1u);
+
+  ASSERT_TRUE(rx->set_keys(0, keys, &error)) << error;
+  ASSERT_TRUE(rx->set_keys(1, keys, &error)) << error;
+  for (uint64_t k = 1; k <= 3; ++k) {
+    len = to0.write(k, 1, buf, sizeof buf);
+    ASSERT_EQ(weir_srtp->protect_rtp(buf, len, sizeof buf), dp::SrtpStatus::ok);
+    tx.send_to(rx->ports()[0], buf, len);
+    len = to1.write(k, 1, buf, sizeof buf);
+    ASSERT_EQ(weir_srtp->protect_rtp(buf, len, sizeof buf), dp::SrtpStatus::ok);
+    tx.send_to(rx->ports()[1], buf, len);
+  }
+  for (int i = 0; i < 200 && rx->stats().packets < 9; ++i) rx->poll(10000);
+  ASSERT_EQ(rx->stats().packets, 9u);
+  EXPECT_EQ(rx->stats().verified, 6u);
+  EXPECT_EQ(rx->consumer_received(0), 3u);
+  EXPECT_EQ(rx->consumer_received(1), 3u);
+  EXPECT_EQ(rx->window_forwarded(), 3u);  // consumer 1 is not measured
+  EXPECT_EQ(rx->consumers_seen(), 1u);
+  EXPECT_TRUE(rx->all_reached(3));
+
+  rx->set_ignoring(0, true);
+  len = to0.write(4, 1, buf, sizeof buf);
+  ASSERT_EQ(weir_srtp->protect_rtp(buf, len, sizeof buf), dp::SrtpStatus::ok);
+  tx.send_to(rx->ports()[0], buf, len);
+  tx.send_to(rx->ports()[0], stun, sizeof stun);
+  for (int i = 0; i < 200 && rx->stats().packets < 11; ++i) rx->poll(10000);
+  EXPECT_EQ(rx->stats().ignored, 2u);
+  EXPECT_EQ(sink.got.size(), 2u);
+  EXPECT_EQ(rx->consumer_received(0), 3u);
+}
+
+// The receiver report a keyed consumer sends: RR + SDES under SRTCP, decryptable by weir.
+TEST(Receiver, WebRtcSendsProtectedReceiverReports) {
+  std::string error;
+  ASSERT_TRUE(dp::srtp_library_init(&error)) << error;
+  auto rx = Receiver::create("127.0.0.1", 1, &error);
+  ASSERT_TRUE(rx) << error;
+  const int weir_fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(weir_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t alen = sizeof addr;
+  getsockname(weir_fd, reinterpret_cast<sockaddr*>(&addr), &alen);
+  timeval tv{2, 0};
+  setsockopt(weir_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  std::vector<ConsumerInfo> consumers(1);
+  consumers[0].ssrc = 333333;
+  RecordingSink sink;
+  const std::vector<dp::SocketAddress> remotes{
+      *dp::SocketAddress::parse("127.0.0.1", ntohs(addr.sin_port))};
+  ASSERT_TRUE(rx->attach_webrtc(consumers, remotes, 1, sink, &error)) << error;
+  dp::DtlsSrtpKeys keys{kSuite, random_bytes(dp::srtp_master_length(kSuite)),
+                        random_bytes(dp::srtp_master_length(kSuite))};
+  ASSERT_TRUE(rx->set_keys(0, keys, &error)) << error;
+  auto weir_out =
+      dp::SrtpSession::create(kSuite, dp::SrtpSession::Direction::outbound, keys.remote, &error);
+  auto weir_in =
+      dp::SrtpSession::create(kSuite, dp::SrtpSession::Direction::inbound, keys.local, &error);
+  ASSERT_TRUE(weir_out && weir_in) << error;
+
+  VideoStreamConfig vc;
+  vc.payload_size = 200;
+  vc.ssrc = consumers[0].ssrc;
+  const VideoPacketizer to0(vc);
+  UdpSender tx;
+  uint8_t buf[512];
+  size_t len = to0.write(0, 1, buf, sizeof buf);
+  ASSERT_EQ(weir_out->protect_rtp(buf, len, sizeof buf), dp::SrtpStatus::ok);
+  tx.send_to(rx->ports()[0], buf, len);
+  for (int i = 0; i < 200 && rx->stats().verified < 1; ++i) rx->poll(10000);
+  ASSERT_EQ(rx->stats().verified, 1u);
+
+  rx->set_report_interval(1000000);
+  rx->send_due_reports(now_ns());
+  EXPECT_EQ(rx->stats().reports_sent, 1u);
+  rx->poll(0);  // reaps the send
+  uint8_t got[512];
+  const ssize_t n = recv(weir_fd, got, sizeof got, 0);
+  close(weir_fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(classify_datagram(got, static_cast<size_t>(n)), DatagramKind::srtcp);
+  size_t plain = static_cast<size_t>(n);
+  ASSERT_EQ(weir_in->unprotect_rtcp(got, plain), dp::SrtpStatus::ok);
+  EXPECT_EQ(got[1], 201);                        // RR
+  EXPECT_EQ(wire::load_be32(got + 8), 333333u);  // its one block is about the stream
+  const size_t rr_len = 4 * (wire::load_be16(got + 2) + 1u);
+  ASSERT_LT(rr_len, plain);
+  EXPECT_EQ(got[rr_len + 1], 202);  // then SDES
 }
 
 }  // namespace
