@@ -674,7 +674,7 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
       cc.dropped.add(DropReason::no_buffer);
       continue;
     }
-    if (!write_for_consumer(*c, rtp, out)) {
+    if (!write_for_consumer(*c, rtp, out, now_ns)) {
       pool_.release(out);
       cc.dropped.add(DropReason::too_large);
       continue;
@@ -706,7 +706,7 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
 }
 
 bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in,
-                                          PacketBuffer* out) {
+                                          PacketBuffer* out, uint64_t now_ns) {
   const size_t room = out->room() - SrtpSession::kMaxTrailer;
   uint8_t* o = out->data();
   const size_t csrc_bytes = 4u * in.csrc_count();
@@ -728,7 +728,7 @@ bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacke
     }
     if (c.transport_cc_ext_id != 0 && c.transport->bandwidth) {
       uint8_t wide[2];
-      wire::store_be16(wide, c.transport->bandwidth->on_send(in.size(), now_ns()));
+      wire::store_be16(wide, c.transport->bandwidth->on_send(in.size(), now_ns));
       ext.add(c.transport_cc_ext_id, wide, sizeof wide);
     }
     if (in.has_extension()) {

@@ -265,7 +265,9 @@ class ForwardingTables {
   void on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns);
   void on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket, uint64_t now_ns);
   void forward(ProducerState& p, const wire::RtpPacketView& rtp, bool keyframe, uint64_t now_ns);
-  bool write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in, PacketBuffer* out);
+  // now_ns: the burst's time, recorded as the send time of a transport-wide number.
+  bool write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in, PacketBuffer* out,
+                          uint64_t now_ns);
 
   PacketPool& pool_;
   UdpEngine& engine_;

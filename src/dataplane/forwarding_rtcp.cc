@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/clock.h"
 #include "dataplane/forwarding.h"
 #include "wire/rtcp_receiver_estimated_max_bitrate.h"
 #include "wire/rtcp_receiver_report.h"
@@ -240,7 +241,7 @@ void ForwardingTables::retransmit(ConsumerState& c, uint16_t consumer_seq) {
   if (!wire::RtpPacketView::parse(stored->data(), stored->len, in)) return;
   PacketBuffer* out = pool_.alloc();
   if (out == nullptr) return;
-  if (!write_for_consumer(c, in, out)) {
+  if (!write_for_consumer(c, in, out, weir::now_ns())) {
     pool_.release(out);
     return;
   }
