@@ -4,6 +4,7 @@
 #include "control/control_error.h"
 #include "control/dataplane_stats.h"
 #include "control/ortc.h"
+#include "control/peer_channel.h"
 #include "control/room_registry.h"
 #include "dataplane/worker.h"
 
@@ -43,6 +44,39 @@ Control::Control(const ControlConfig& config, std::vector<dp::Worker*> workers,
 Control::~Control() { close_all(); }
 
 const json& Control::router_rtp_capabilities() const { return rooms_->router_capabilities(); }
+
+// First cut of the protoo entry points, so the signaling layer can be built and tested:
+// the room model's peers replace it.
+ApiResult Control::peer_connected(const std::string& room_id, const std::string& peer_id,
+                                  std::shared_ptr<PeerChannel> channel) {
+  (void)peer_id;
+  (void)channel;
+  return answer("peer connected", [&] {
+    rooms_->get_or_create(room_id);
+    return ApiResult::ok(json::object());
+  });
+}
+
+void Control::peer_request(const std::string& room_id, const std::string& peer_id,
+                           const PeerChannel* channel, const std::string& method,
+                           const json& data, std::function<void(ApiResult)> respond) {
+  (void)peer_id;
+  (void)channel;
+  (void)data;
+  respond(answer("peer request", [&] {
+    if (method == "getRouterRtpCapabilities") {
+      return ApiResult::ok(rooms_->get_or_create(room_id).router_capabilities());
+    }
+    return ApiResult::error(500, "unknown request.method \"" + method + "\"");
+  }));
+}
+
+void Control::peer_disconnected(const std::string& room_id, const std::string& peer_id,
+                                const PeerChannel* channel) {
+  (void)room_id;
+  (void)peer_id;
+  (void)channel;
+}
 
 ApiResult Control::get_room(const std::string& room_id) {
   return answer("get room", [&] {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,7 @@ struct ApiResult {
 };
 
 class RoomRegistry;  // defined in room_registry.h
+class PeerChannel;   // peer_channel.h
 
 class Control {
  public:
@@ -96,6 +98,21 @@ class Control {
                            const std::string& producer_id);
   ApiResult close_consumer(const std::string& room_id, const std::string& broadcaster_id,
                            const std::string& consumer_id);
+
+  // protoo peers (signaling contract 1-4). The signaling layer calls these on the control
+  // thread. peer_connected: a WebSocket with ?roomId&peerId was accepted; the room is
+  // created if needed and a peer with the same id is replaced (closed first). An error
+  // result (500) means the upgrade must be refused. peer_request: one request from that
+  // connection; respond runs once, on the control thread, with the response data (200)
+  // or errorCode = status and errorReason. peer_disconnected: the connection closed.
+  // `channel` identifies the connection: calls from a replaced connection are ignored.
+  ApiResult peer_connected(const std::string& room_id, const std::string& peer_id,
+                           std::shared_ptr<PeerChannel> channel);
+  void peer_request(const std::string& room_id, const std::string& peer_id,
+                    const PeerChannel* channel, const std::string& method,
+                    const nlohmann::json& data, std::function<void(ApiResult)> respond);
+  void peer_disconnected(const std::string& room_id, const std::string& peer_id,
+                         const PeerChannel* channel);
 
   // Stats as arrays of objects, in the shape of the protoo get*Stats answers.
   ApiResult transport_stats(const std::string& room_id, const std::string& transport_id);

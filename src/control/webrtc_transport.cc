@@ -319,4 +319,30 @@ json WebRtcTransport::stats() const {
   return json::array({item});
 }
 
+// The SCTP association arrives with the DataChannel work; until then the transport
+// advertises nothing and refuses to send.
+void WebRtcTransport::set_sctp_streams(uint16_t os, uint16_t mis) {
+  sctp_os_ = os;
+  sctp_mis_ = mis;
+}
+
+size_t WebRtcTransport::sctp_max_message_size() const { return 262144; }
+
+std::string WebRtcTransport::sctp_state() const { return "new"; }
+
+void WebRtcTransport::set_sctp_message_handler(SctpMessageHandler handler) {
+  sctp_handler_ = std::move(handler);
+}
+
+bool WebRtcTransport::send_sctp_message(const SctpStreamParameters& params, uint32_t ppid,
+                                        const uint8_t* data, size_t len) {
+  (void)params;
+  (void)ppid;
+  (void)data;
+  (void)len;
+  return false;
+}
+
+void WebRtcTransport::close_sctp_stream(uint16_t stream_id) { (void)stream_id; }
+
 }  // namespace weir::control

@@ -38,9 +38,28 @@ struct WebRtcTransportOptions {
   std::shared_ptr<const dp::DtlsCertificate> certificate;
 };
 
+// How a DataChannel's SCTP stream delivers (contract 5.4): ordered or not, and at most one
+// of a lifetime and a retransmission limit (none: reliable).
+struct SctpStreamParameters {
+  uint16_t stream_id = 0;
+  bool ordered = true;
+  std::optional<uint32_t> max_packet_life_time_ms;
+  std::optional<uint32_t> max_retransmits;
+};
+
+// A DataChannel message that arrived: its stream, its PPID (51 string, 53 binary; 56/57
+// empty string/binary) and its bytes.
+struct SctpMessage {
+  uint16_t stream_id;
+  uint32_t ppid;
+  const uint8_t* data;
+  size_t len;
+};
+using SctpMessageHandler = std::function<void(const SctpMessage&)>;
+
 // Something happened to a WebRtcTransport: what changed and its new value.
 struct WebRtcTransportEvent {
-  enum class Kind : uint8_t { ice_state, ice_selected_tuple, dtls_state };
+  enum class Kind : uint8_t { ice_state, ice_selected_tuple, dtls_state, sctp_state };
   Kind kind;
   std::string transport_id;
   std::string value;  // the state's name, or the tuple as "ip:port"
@@ -74,6 +93,24 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
   void on_control_packet(const dp::ControlPacket& packet);
   // Periodic (about once a second): consent freshness.
   void check_consent(uint64_t now_ms);
+
+  // DataChannels: SCTP (usrsctp) over this transport's DTLS, always enabled (field notes:
+  // clients may not send sctpCapabilities). OS/MIS from the peer's sctpCapabilities
+  // (1024 each by default); describe() then carries sctpParameters {port: 5000, OS, MIS,
+  // maxMessageSize}. The association starts when DTLS connects.
+  void set_sctp_streams(uint16_t os, uint16_t mis);
+  size_t sctp_max_message_size() const;
+  // "new", "connecting", "connected", "failed", "closed" (an sctp_state event on change).
+  std::string sctp_state() const;
+  // Every message the peer sends, on the control thread.
+  void set_sctp_message_handler(SctpMessageHandler handler);
+  // Sends one message on params.stream_id (with its reliability). false when SCTP is not
+  // connected, the message is larger than sctp_max_message_size(), or usrsctp refuses it
+  // (its send buffer is full): counted, never queued without bound.
+  bool send_sctp_message(const SctpStreamParameters& params, uint32_t ppid, const uint8_t* data,
+                         size_t len);
+  // The stream ids must be known to the SCTP layer to reset them on close.
+  void close_sctp_stream(uint16_t stream_id);
 
   const IceLiteServer& ice() const { return ice_; }
   dp::DtlsState dtls_state() const { return dtls_.state(); }
@@ -110,6 +147,9 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
   uint64_t stun_malformed_ = 0;
   uint64_t ice_checks_refused_ = 0;
   boost::asio::steady_timer dtls_timer_;
+  uint16_t sctp_os_ = 1024;
+  uint16_t sctp_mis_ = 1024;
+  SctpMessageHandler sctp_handler_;
 };
 
 }  // namespace weir::control

@@ -75,6 +75,12 @@ struct ProducerCounters {
   Counter retransmitted;                // recovered packets that arrived (RTX or resent)
   Counter jitter;                       // RFC 3550 interarrival jitter, RTP timestamp units
   Counter fraction_lost;                // of the last report sent, 0..255
+  // The ssrc-audio-level extension (RFC 6464): the sum of the levels (-dBov, 0..127,
+  // 0 loudest) of the packets that carried one, and how many did. Both only grow, so the
+  // control thread averages an interval from two readings without resetting anything.
+  Counter audio_level_sum, audio_level_packets;
+  // Simulcast: packets per encoding (index = spatial layer), for scores and stats.
+  Counter encoding_packets[4];
   DropCounters dropped;
 };
 
@@ -86,6 +92,8 @@ struct ConsumerCounters {
   Counter rtt_us;                  // from its endpoint's reports on our SRs, 0: not yet known
   Counter reported_fraction_lost;  // its endpoint's last report, 0..255
   Counter reported_lost;           // cumulative, as its endpoint reports it
+  // Simulcast: the spatial layer forwarded now, plus one (0: nothing forwarded yet).
+  Counter current_spatial_layer;
   DropCounters dropped;
 };
 

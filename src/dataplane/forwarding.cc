@@ -91,6 +91,10 @@ void ForwardingTables::apply(Command& command) {
         else if constexpr (std::is_same_v<T, RemoveConsumer>) on_remove_consumer(c);
         else if constexpr (std::is_same_v<T, SendControlPacket>)
           send_control(c.packet);
+        else if constexpr (std::is_same_v<T, SetConsumerPreferredLayers>)
+          on_set_preferred_layers(c);
+        else if constexpr (std::is_same_v<T, RequestConsumerKeyFrame>)
+          on_request_consumer_keyframe(c);
       },
       command);
 }
@@ -404,6 +408,18 @@ void ForwardingTables::on_consumer_paused(const SetConsumerPaused& c) {
   ConsumerState& consumer = *it->second;
   if (consumer.paused && !c.paused) consumer.sync_required = true;
   consumer.paused = c.paused;
+}
+
+// Simulcast layer selection lands with the simulcast forwarding; until then a consumer
+// forwards its producer's single stream and these only find their consumer.
+void ForwardingTables::on_set_preferred_layers(const SetConsumerPreferredLayers& c) {
+  (void)consumers_.count(c.id);
+}
+
+void ForwardingTables::on_request_consumer_keyframe(const RequestConsumerKeyFrame& c) {
+  auto it = consumers_.find(c.id);
+  if (it == consumers_.end() || it->second->producer == nullptr) return;
+  on_request_keyframe(RequestKeyFrame{it->second->producer->id});
 }
 
 void ForwardingTables::on_remove_consumer(const RemoveConsumer& c) {

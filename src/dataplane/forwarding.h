@@ -233,6 +233,8 @@ class ForwardingTables {
   void on_add_consumer(const AddConsumer& c);
   void on_consumer_paused(const SetConsumerPaused& c);
   void on_remove_consumer(const RemoveConsumer& c);
+  void on_set_preferred_layers(const SetConsumerPreferredLayers& c);
+  void on_request_consumer_keyframe(const RequestConsumerKeyFrame& c);
 
   void bind_socket(int socket, TransportState* t, bool rtcp);
   void detach_consumer(ConsumerState* c);

@@ -79,11 +79,40 @@ struct RemoveTransport {
 
 enum class KeyFrameRequest : uint8_t { none, pli, fir };
 
+// Simulcast: at most this many encodings (spatial layers) per producer.
+constexpr size_t kMaxSimulcastEncodings = 4;
+
+// One simulcast encoding of a producer, as signaled. Browsers signal simulcast by RID
+// only: the worker learns each encoding's SSRC (and its RTX SSRC) from the first packet
+// carrying the RID (repaired RID for RTX) header extension.
+struct ProducerEncoding {
+  uint32_t ssrc = 0;      // 0: learned from the RID extension
+  uint32_t rtx_ssrc = 0;  // 0: none, or learned from the repaired-RID extension
+  std::array<char, 16> rid{};
+  uint8_t rid_len = 0;
+};
+
 struct AddProducer {
   ProducerId id;
   TransportId transport;
-  uint32_t ssrc;          // the SSRC the endpoint sends
-  uint32_t rtx_ssrc;      // 0 when none
+  // A simple producer's stream: the SSRC the endpoint sends (0: learned from the MID
+  // extension, for a browser that signaled none) and its RTX SSRC (0: none).
+  uint32_t ssrc;
+  uint32_t rtx_ssrc;
+  // A simulcast producer's encodings, lowest spatial layer first (encoding_count >= 2;
+  // ssrc/rtx_ssrc above are then unused). 0 or 1: a simple producer.
+  uint8_t encoding_count;
+  std::array<ProducerEncoding, kMaxSimulcastEncodings> encodings;
+  // How to recognise its packets when SSRCs are not signaled: the producer's MID and the
+  // producer-side ids of the MID, RID and repaired-RID extensions (0: not negotiated).
+  std::array<char, 16> mid;
+  uint8_t mid_len;
+  uint8_t mid_ext_id;
+  uint8_t rid_ext_id;
+  uint8_t rrid_ext_id;
+  // The producer-side id of urn:ietf:params:rtp-hdrext:ssrc-audio-level (0: none): the
+  // worker keeps the level in ProducerCounters for the active-speaker observer.
+  uint8_t audio_level_ext_id;
   uint32_t clock_rate;
   wire::CodecKind codec;
   bool paused;
@@ -137,7 +166,24 @@ struct AddConsumer {
   uint8_t rtx_payload_type;    // the consumer's RTX PT (with rtx_ssrc)
   std::array<char, 64> cname;  // for its SDES in sender reports
   uint8_t cname_len;
+  // Simulcast producers: the spatial layer (encoding index) and temporal layer the consumer
+  // prefers. The worker forwards the highest active layer not above the preferred one
+  // (the lowest active one if none is), switching only on a key frame of the new layer.
+  // 0xFF: the highest there is.
+  uint8_t preferred_spatial_layer;
+  uint8_t preferred_temporal_layer;
   ConsumerCounters* counters;  // owned by control; freed only after RemoveConsumer applied
+};
+
+struct SetConsumerPreferredLayers {
+  ConsumerId id;
+  uint8_t spatial_layer;   // 0xFF: the highest
+  uint8_t temporal_layer;  // 0xFF: the highest
+};
+
+// Asks for a key frame of the stream this consumer forwards (or is about to switch to).
+struct RequestConsumerKeyFrame {
+  ConsumerId id;
 };
 
 struct SetConsumerPaused {
@@ -171,6 +217,7 @@ struct SendControlPacket {
 using Command = std::variant<AddPlainTransport, AddWebRtcTransport, SetIceTuple, ClearIceTuples,
                              ConnectTransport, SetTransportSrtp, RemoveTransport, AddProducer,
                              RequestKeyFrame, SetProducerPaused, RemoveProducer, AddConsumer,
-                             SetConsumerPaused, RemoveConsumer, SendControlPacket>;
+                             SetConsumerPaused, RemoveConsumer, SendControlPacket,
+                             SetConsumerPreferredLayers, RequestConsumerKeyFrame>;
 
 }  // namespace weir::dp
