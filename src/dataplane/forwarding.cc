@@ -700,6 +700,12 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
 void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::RtpPacketView& rtp,
                                bool keyframe, uint64_t now_ns) {
   bool keyframe_wanted = false;
+  // Simulcast VP8: the picture ids and TL0PICIDX each consumer sees are rewritten to stay
+  // continuous across its layer switches.
+  wire::Vp8Descriptor vp8;
+  const bool vp8_ids = p.simulcast() && p.codec == wire::CodecKind::vp8 &&
+                       wire::parse_vp8_descriptor(rtp.payload(), rtp.payload_size(), vp8) &&
+                       (vp8.has_picture_id || vp8.has_tl0_pic_idx);
   for (ConsumerState* c : p.consumers) {
     ConsumerCounters& cc = *c->counters;
     if (c->paused) {
@@ -737,8 +743,10 @@ void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::Rtp
         continue;
       }
       c->continuity.resync(rtp.sequence_number(), rtp.timestamp(), now_ns, c->clock_rate);
+      if (vp8_ids) c->vp8.resync(vp8);
       c->segments.start(LayerSegment{c->continuity.map_seq(rtp.sequence_number()),
-                                     c->continuity.seq_offset, c->continuity.ts_offset, stream});
+                                     c->continuity.seq_offset, c->continuity.ts_offset, stream,
+                                     c->vp8.tl0_offset, c->vp8.picture_id_offset});
       c->sync_required = false;
     }
     PacketBuffer* out = pool_.alloc();
@@ -750,6 +758,13 @@ void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::Rtp
       pool_.release(out);
       cc.dropped.add(DropReason::too_large);
       continue;
+    }
+    if (vp8_ids) {
+      const uint16_t picture_id = c->vp8.map_picture_id(vp8.picture_id, vp8.long_picture_id);
+      const uint8_t tl0 = c->vp8.map_tl0(vp8.tl0_pic_idx);
+      wire::rewrite_vp8_descriptor(out->data() + out->len - rtp.payload_size(), vp8, picture_id,
+                                   tl0);
+      c->vp8.sent(vp8, picture_id, tl0);
     }
     if (t.srtp_out) {
       size_t out_len = out->len;

@@ -181,6 +181,7 @@ struct ConsumerState {
   uint16_t rtx_sequence = 0;
   // Where each stretch of its numbering came from (stream and offsets), for its NACKs.
   LayerSegments segments;
+  Vp8Continuity vp8;  // simulcast VP8 producers only
   uint64_t payload_octets = 0;  // for sender reports
   RtpContinuity continuity;
   ConsumerCounters* counters = nullptr;

@@ -293,6 +293,14 @@ void ForwardingTables::retransmit(ConsumerState& c, uint16_t consumer_seq) {
   // Numbered as it was then, not with the current offsets.
   wire::rtp_set_sequence_number(out->data(), consumer_seq);
   wire::rtp_set_timestamp(out->data(), in.timestamp() - segment->ts_offset);
+  wire::Vp8Descriptor vp8;
+  if (p->simulcast() && p->codec == wire::CodecKind::vp8 &&
+      wire::parse_vp8_descriptor(in.payload(), in.payload_size(), vp8)) {
+    wire::rewrite_vp8_descriptor(
+        out->data() + out->len - in.payload_size(), vp8,
+        static_cast<uint16_t>(vp8.picture_id - segment->picture_id_offset),
+        static_cast<uint8_t>(vp8.tl0_pic_idx - segment->tl0_offset));
+  }
   if (c.rtx_ssrc != 0) {
     // RFC 4588 4: the RTX header, then the original sequence number, then the payload.
     wire::RtpPacketView written;

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "wire/codec_payload.h"
+
 namespace weir::dp {
 
 constexpr uint8_t kNoLayer = 0xFF;       // nothing forwarded (yet, or since a resync)
@@ -24,6 +26,28 @@ struct LayerSegment {
   uint16_t seq_offset = 0;
   uint32_t ts_offset = 0;
   uint8_t stream = 0;
+  uint8_t tl0_offset = 0;  // VP8 (see Vp8Continuity)
+  uint16_t picture_id_offset = 0;
+};
+
+// A consumer's VP8 picture ids and TL0PICIDX, continuous across layer switches the way
+// RtpContinuity keeps sequence numbers: each simulcast encoder counts its own, and a
+// receiver that sees the picture id jump back may take the new frames for old ones.
+struct Vp8Continuity {
+  bool started = false;
+  uint16_t picture_id_offset = 0;
+  uint8_t tl0_offset = 0;
+  uint16_t last_picture_id = 0;  // last sent, masked to the width it was sent with
+  uint8_t last_tl0 = 0;
+
+  // The next packet sent is d's: it follows the last one sent (+1).
+  void resync(const wire::Vp8Descriptor& d);
+  uint16_t map_picture_id(uint16_t in, bool long_id) const {
+    return static_cast<uint16_t>((in - picture_id_offset) & (long_id ? 0x7FFF : 0x7F));
+  }
+  uint8_t map_tl0(uint8_t in) const { return static_cast<uint8_t>(in - tl0_offset); }
+  // Records what was sent, if newer than what was (reordered packets are older).
+  void sent(const wire::Vp8Descriptor& d, uint16_t out_picture_id, uint8_t out_tl0);
 };
 
 // The last few segments of a consumer, newest last. Older segments are forgotten: a NACK

@@ -56,6 +56,26 @@ constexpr uint8_t kVideoPt = 96, kRtxPt = 97;
 
 std::vector<uint8_t> text(const char* s) { return std::vector<uint8_t>(s, s + std::strlen(s)); }
 
+// A VP8 payload as Chrome's simulcast encoders send it: descriptor with a 15-bit picture
+// id, TL0PICIDX and a TID byte, then a key or inter frame header.
+std::vector<uint8_t> vp8_simulcast_payload(bool keyframe, uint16_t picture_id, uint8_t tl0,
+                                           size_t size) {
+  std::vector<uint8_t> p(size, 0x55);
+  p[0] = 0x90;  // X, S, partition 0
+  p[1] = 0xE0;  // I, L, T
+  p[2] = static_cast<uint8_t>(0x80 | (picture_id >> 8));
+  p[3] = static_cast<uint8_t>(picture_id);
+  p[4] = tl0;
+  p[5] = 0x00;  // TID 0
+  p[6] = keyframe ? 0x00 : 0x01;
+  if (keyframe) {
+    p[9] = 0x9d;
+    p[10] = 0x01;
+    p[11] = 0x2a;
+  }
+  return p;
+}
+
 class Simulcast : public WorkerFixture {
  protected:
   static constexpr ProducerId kProducer = 10;
@@ -151,7 +171,7 @@ class Simulcast : public WorkerFixture {
       s.extensions = {{kMidExt, text("v")},
                       {kRidExt, {'r', static_cast<uint8_t>('0' + layer)}}};
     }
-    s.payload = vp8_payload(keyframe, 60);
+    s.payload = vp8_simulcast_payload(keyframe, l.picture_id++, l.tl0++, 60);
     s.payload[58] = static_cast<uint8_t>(s.seq);
     s.payload[59] = static_cast<uint8_t>(layer);
     sender.send_to(in_, make_rtp(s));
@@ -172,6 +192,8 @@ class Simulcast : public WorkerFixture {
     uint32_t ts;
     int layer;
     uint8_t seq_low;
+    uint16_t picture_id;
+    uint8_t tl0;
   };
   std::vector<Received> drain(Endpoint& receiver, int wait_ms = 100) {
     std::vector<Received> out;
@@ -182,14 +204,20 @@ class Simulcast : public WorkerFixture {
       wire::RtpPacketView v;
       if (!is_rtp(d) || !wire::RtpPacketView::parse(d.data(), d.size(), v)) continue;
       EXPECT_EQ(v.ssrc(), kConsumerSsrc);
+      wire::Vp8Descriptor vp8;
+      EXPECT_TRUE(wire::parse_vp8_descriptor(v.payload(), v.payload_size(), vp8));
+      EXPECT_TRUE(vp8.long_picture_id);
       out.push_back({v.sequence_number(), v.timestamp(), v.payload()[v.payload_size() - 1],
-                     v.payload()[v.payload_size() - 2]});
+                     v.payload()[v.payload_size() - 2], vp8.picture_id, vp8.tl0_pic_idx});
     }
   }
   static void expect_continuous(const std::vector<Received>& r) {
     for (size_t i = 1; i < r.size(); ++i) {
       EXPECT_EQ(static_cast<uint16_t>(r[i].seq - r[i - 1].seq), 1) << "at " << i;
       EXPECT_GT(static_cast<int32_t>(r[i].ts - r[i - 1].ts), 0) << "at " << i;
+      // One packet per frame here: the picture id and TL0PICIDX go up by one each time.
+      EXPECT_EQ((r[i].picture_id - r[i - 1].picture_id) & 0x7FFF, 1) << "at " << i;
+      EXPECT_EQ(static_cast<uint8_t>(r[i].tl0 - r[i - 1].tl0), 1) << "at " << i;
     }
   }
   std::vector<uint8_t> nack_packet(std::vector<uint16_t> seqs) {
@@ -204,8 +232,11 @@ class Simulcast : public WorkerFixture {
   struct Layer {
     uint16_t seq;
     uint32_t ts;
+    uint16_t picture_id;  // each encoder counts its own
+    uint8_t tl0;
   };
-  Layer layers_[3] = {{1000, 10'000}, {5000, 500'000}, {30000, 9'000'000}};
+  Layer layers_[3] = {{1000, 10'000, 100, 5}, {5000, 500'000, 9000, 77},
+                      {30000, 9'000'000, 32760, 250}};
   uint64_t sent_[3] = {0, 0, 0};
   SocketAddress in_, out_;
   ProducerCounters* pc_ = nullptr;
@@ -249,6 +280,8 @@ TEST_F(Simulcast, RtxSsrcIsLearnedFromTheRepairedRid) {
   send_layer(sender, 2, true);
   const uint16_t lost_seq = layers_[2].seq++;  // a layer-2 packet that never arrives
   layers_[2].ts += 3000;
+  const uint16_t lost_picture_id = layers_[2].picture_id++;
+  const uint8_t lost_tl0 = layers_[2].tl0++;
   send_layer(sender, 2, false);
   settle();
   ASSERT_EQ(drain(receiver).size(), 2u);
@@ -259,7 +292,7 @@ TEST_F(Simulcast, RtxSsrcIsLearnedFromTheRepairedRid) {
   rtx.seq = 7;
   rtx.ts = layers_[2].ts - 6000;
   rtx.extensions = {{kMidExt, text("v")}, {kRridExt, text("r2")}};
-  std::vector<uint8_t> original = vp8_payload(false, 60);
+  std::vector<uint8_t> original = vp8_simulcast_payload(false, lost_picture_id, lost_tl0, 60);
   original[58] = static_cast<uint8_t>(lost_seq);
   original[59] = 2;
   rtx.payload = {static_cast<uint8_t>(lost_seq >> 8), static_cast<uint8_t>(lost_seq)};  // OSN
@@ -375,10 +408,14 @@ TEST_F(Simulcast, NackAfterASwitchIsAnsweredWithThePacketThatWasSent) {
   EXPECT_EQ(again[0].ts, on_layer2[2].ts);
   EXPECT_EQ(again[0].layer, 2);
   EXPECT_EQ(again[0].seq_low, on_layer2[2].seq_low);
+  EXPECT_EQ(again[0].picture_id, on_layer2[2].picture_id);
+  EXPECT_EQ(again[0].tl0, on_layer2[2].tl0);
   EXPECT_EQ(again[1].seq, on_layer0[1].seq);
   EXPECT_EQ(again[1].ts, on_layer0[1].ts);
   EXPECT_EQ(again[1].layer, 0);
   EXPECT_EQ(again[1].seq_low, on_layer0[1].seq_low);
+  EXPECT_EQ(again[1].picture_id, on_layer0[1].picture_id);
+  EXPECT_EQ(again[1].tl0, on_layer0[1].tl0);
   // A number never sent is not answered.
   receiver.send_to(out_, nack_packet({static_cast<uint16_t>(on_layer0[3].seq + 5)}));
   EXPECT_TRUE(drain(receiver, 300).empty());
