@@ -5,12 +5,14 @@
 // and segment bookkeeping.
 #include <chrono>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "dataplane/simulcast_layers.h"
 #include "forwarding_harness.h"
 #include "wire/rtcp_compound.h"
 #include "wire/rtcp_picture_loss_indication.h"
+#include "wire/rtcp_receiver_report.h"
 #include "wire/rtcp_transport_layer_nack.h"
 #include "wire/rtp_packet.h"
 
@@ -119,6 +121,27 @@ class Simulcast : public WorkerFixture {
                                  });
       return found;
     };
+  }
+
+  // The media SSRCs of the PLIs that reach the producer's endpoint within ms.
+  static std::multiset<uint32_t> pli_ssrcs(Endpoint& sender, int ms) {
+    std::multiset<uint32_t> out;
+    sender.set_timeout(20);
+    const auto end = Clock::now() + std::chrono::milliseconds(ms);
+    while (Clock::now() < end) {
+      const auto d = sender.receive();
+      if (d.empty() || wire::classify_packet(d.data(), d.size()) != wire::PacketClass::rtcp)
+        continue;
+      wire::for_each_rtcp_packet(d.data(), d.size(),
+                                 [&](uint8_t t, uint8_t f, const uint8_t* p, size_t size) {
+                                   wire::RtcpPictureLossIndicationView v;
+                                   if (t == wire::kRtcpTypePayloadFeedback &&
+                                       f == wire::kPsfbFormatPli &&
+                                       wire::RtcpPictureLossIndicationView::parse(p, size, v))
+                                     out.insert(v.media_ssrc());
+                                 });
+    }
+    return out;
   }
 
   // Three RID-only encodings r0 < r1 < r2 with RTX, MID "v", PLI, NACK and a history.
@@ -439,6 +462,65 @@ TEST_F(Simulcast, PausedAndResumedConsumerRestartsAtTheTargetsKeyFrame) {
   const auto got = drain(receiver);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(static_cast<uint16_t>(got[0].seq - first[0].seq), 1);
+}
+
+TEST_F(Simulcast, ReportsAndNacksArePerEncodingSsrc) {
+  Endpoint sender, receiver;
+  setup(receiver, simulcast_producer(), consumer(2));
+  announce_layers(sender);
+  for (int layer = 0; layer < 3; ++layer) send_layer(sender, layer, false);
+  layers_[1].seq += 2;  // layer 1 loses two packets; the others lose nothing
+  for (int layer = 0; layer < 3; ++layer) send_layer(sender, layer, false);
+  settle();
+  std::set<uint32_t> reported;
+  std::vector<uint16_t> nacked;
+  uint32_t nacked_ssrc = 0;
+  const auto end = Clock::now() + std::chrono::milliseconds(3000);
+  sender.set_timeout(50);
+  while (Clock::now() < end && (reported.size() < 3 || nacked.empty())) {
+    const auto d = sender.receive();
+    if (d.empty() || wire::classify_packet(d.data(), d.size()) != wire::PacketClass::rtcp)
+      continue;
+    wire::for_each_rtcp_packet(
+        d.data(), d.size(), [&](uint8_t type, uint8_t fmt, const uint8_t* p, size_t size) {
+          wire::RtcpReceiverReportView rr;
+          if (type == wire::kRtcpTypeReceiverReport &&
+              wire::RtcpReceiverReportView::parse(p, size, rr)) {
+            for (uint8_t i = 0; i < rr.report_count(); ++i) reported.insert(rr.report(i).ssrc);
+          }
+          wire::RtcpTransportLayerNackView nack;
+          if (type == wire::kRtcpTypeTransportFeedback && fmt == wire::kRtpfbFormatNack &&
+              nacked.empty() && wire::RtcpTransportLayerNackView::parse(p, size, nack)) {
+            nacked_ssrc = nack.media_ssrc();
+            nack.for_each_lost([&](uint16_t seq) { nacked.push_back(seq); });
+          }
+        });
+  }
+  EXPECT_EQ(reported, (std::set<uint32_t>{100, 101, 102}));
+  EXPECT_EQ(nacked_ssrc, 101u);
+  EXPECT_EQ(nacked, (std::vector<uint16_t>{5002, 5003}));
+  EXPECT_EQ(pc_->lost.get(), 2u);  // the sum over the streams
+}
+
+TEST_F(Simulcast, ConsumerKeyFrameRequestsGoToTheLayerItForwards) {
+  Endpoint sender, receiver;
+  setup(receiver, simulcast_producer(), consumer(1));
+  announce_layers(sender);
+  send_layer(sender, 1, true);
+  settle();
+  ASSERT_EQ(drain(receiver).size(), 1u);
+  // Past the throttle of the request that started the consumer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  receive_until(sender, 50, [](const std::vector<uint8_t>&) { return false; });
+  run(RequestConsumerKeyFrame{kConsumer});
+  EXPECT_EQ(pli_ssrcs(sender, 300), (std::multiset<uint32_t>{101}));
+  // The consumer's own PLI, on its SSRC, once the throttle allows another.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<uint8_t> pli(12);
+  wire::write_rtcp_picture_loss_indication(pli.data(), pli.size(), 77, kConsumerSsrc);
+  receiver.send_to(out_, pli);
+  ASSERT_TRUE(wait_for([&] { return cc_->keyframe_requests.get() == 1; }));
+  EXPECT_EQ(pli_ssrcs(sender, 300), (std::multiset<uint32_t>{101}));
 }
 
 TEST_F(Simulcast, MidOnlyStreamIsLearnedFromItsMid) {
