@@ -120,6 +120,8 @@ void SctpAssociation::configure() {
   sctp_initmsg init{};
   init.sinit_num_ostreams = options_.os;
   init.sinit_max_instreams = options_.mis;
+  init.sinit_max_attempts = options_.init_max_attempts;
+  init.sinit_max_init_timeo = options_.init_max_rto_ms;
   set(IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
   sockaddr_conn local = conn_address(this);
   if (usrsctp_bind(socket_, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {

@@ -67,6 +67,11 @@ struct SctpOptions {
   // Largest SCTP packet: with DTLS's record overhead (up to ~90 bytes) it stays near the
   // 1200-byte datagrams the DTLS handshake uses.
   uint32_t mtu = 1150;
+  // INIT is retransmitted at most this far apart, and practically forever: the peer may
+  // start its SCTP much later than DTLS connects (mediasoup-client adds the browser's
+  // m=application section only with the first DataChannel), and its INIT then meets ours.
+  uint16_t init_max_rto_ms = 10000;
+  uint16_t init_max_attempts = 0xffff;
 };
 
 // Counted on the control thread; stats() reports them.

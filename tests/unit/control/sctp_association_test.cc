@@ -139,6 +139,21 @@ TEST_F(SctpPairTest, ConnectsBothSendingInit) {
   EXPECT_GT(b_->counters().packets_received, 0u);
 }
 
+TEST_F(SctpPairTest, APeerStartingLateMeetsOurPendingInit) {
+  make();
+  // a's INITs go nowhere: the peer has no SCTP yet (had b's socket got them before its
+  // connect, it would have answered ABORT).
+  ea_.drop_outgoing = 1000;
+  a_->connect();
+  pump([] { return false; }, 200);
+  EXPECT_EQ(a_->state(), SctpState::connecting);
+  ea_.drop_outgoing = 0;
+  b_->connect();  // b's INIT is answered by a, still in COOKIE-WAIT
+  ASSERT_TRUE(pump([&] {
+    return a_->state() == SctpState::connected && b_->state() == SctpState::connected;
+  }, 2000));
+}
+
 TEST_F(SctpPairTest, RefusesToSendBeforeConnected) {
   make();
   const Bytes m = pattern(10, 1);
