@@ -2,9 +2,10 @@
 // endpoint, on the control thread. The worker passes up every STUN and DTLS datagram of
 // the transport; this class answers ICE checks, tells the worker which tuples are valid and
 // where media goes, runs the DTLS handshake (its records go back down in order with the
-// commands) and installs the SRTP keys it yields. States and their events follow
-// mediasoup: iceState new/connected/completed/disconnected/closed, dtlsState
-// new/connecting/connected/failed/closed.
+// commands) and installs the SRTP keys it yields; once DTLS is up it runs the SCTP
+// association of the transport's DataChannels over it. States and their events follow
+// mediasoup: iceState new/connected/completed/disconnected/closed, dtlsState and
+// sctpState new/connecting/connected/failed/closed.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
