@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -108,9 +109,9 @@ void SctpAssociation::configure() {
   const int interleave = 0;
   set(IPPROTO_SCTP, SCTP_FRAGMENT_INTERLEAVE, &interleave, sizeof interleave,
       "SCTP_FRAGMENT_INTERLEAVE");
-  for (uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_PEER_ADDR_CHANGE, SCTP_REMOTE_ERROR,
-                        SCTP_SHUTDOWN_EVENT, SCTP_SEND_FAILED_EVENT, SCTP_STREAM_RESET_EVENT,
-                        SCTP_STREAM_CHANGE_EVENT}) {
+  for (uint16_t type :
+       {SCTP_ASSOC_CHANGE, SCTP_PEER_ADDR_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT,
+        SCTP_SEND_FAILED_EVENT, SCTP_STREAM_RESET_EVENT, SCTP_STREAM_CHANGE_EVENT}) {
     sctp_event event{};
     event.se_assoc_id = SCTP_FUTURE_ASSOC;
     event.se_type = type;
@@ -160,8 +161,8 @@ void SctpAssociation::on_packet(const uint8_t* data, size_t len) {
   dispatch_pending();
 }
 
-SctpAssociation::SendResult SctpAssociation::send(const SctpStreamParameters& params,
-                                                  uint32_t ppid, const uint8_t* data, size_t len) {
+SctpAssociation::SendResult SctpAssociation::send(const SctpStreamParameters& params, uint32_t ppid,
+                                                  const uint8_t* data, size_t len) {
   return send_internal(params, ppid, data, len, true);
 }
 
@@ -269,8 +270,8 @@ const SctpDataChannelOpen* SctpAssociation::data_channel(uint16_t stream_id) con
 }
 
 int SctpAssociation::on_usrsctp_receive(struct socket* /*sock*/, union sctp_sockstore /*addr*/,
-                                        void* data, size_t len, struct sctp_rcvinfo info,
-                                        int flags, void* ulp) {
+                                        void* data, size_t len, struct sctp_rcvinfo info, int flags,
+                                        void* ulp) {
   auto* self = static_cast<SctpAssociation*>(ulp);
   if (self == nullptr || !*self->alive_) {
     std::free(data);
@@ -465,8 +466,9 @@ bool SctpAssociation::handle_stream_reset(const uint8_t* data, size_t len,
   if (len < sizeof(sctp_stream_reset_event)) return true;
   sctp_stream_reset_event event;
   std::memcpy(&event, data, sizeof event);
-  const size_t list_bytes =
-      std::min<size_t>(event.strreset_length, len) - sizeof(sctp_stream_reset_event);
+  const size_t event_len = std::min<size_t>(event.strreset_length, len);
+  if (event_len < sizeof(sctp_stream_reset_event)) return true;
+  const size_t list_bytes = event_len - sizeof(sctp_stream_reset_event);
   std::vector<uint16_t> streams(list_bytes / sizeof(uint16_t));
   if (!streams.empty()) {
     std::memcpy(streams.data(), data + sizeof(sctp_stream_reset_event),

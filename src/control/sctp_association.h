@@ -82,11 +82,11 @@ struct SctpCounters {
   uint64_t bytes_received = 0;
   uint64_t messages_sent = 0;
   uint64_t bytes_sent = 0;
-  uint64_t send_buffer_full = 0;  // sends refused because usrsctp's send buffer was full
-  uint64_t send_refused = 0;      // not connected, too large, unknown stream, other errors
-  uint64_t oversize_dropped = 0;  // received messages larger than max_message_size
+  uint64_t send_buffer_full = 0;      // sends refused because usrsctp's send buffer was full
+  uint64_t send_refused = 0;          // not connected, too large, unknown stream, other errors
+  uint64_t oversize_dropped = 0;      // received messages larger than max_message_size
   uint64_t messages_reassembled = 0;  // received in parts (usrsctp's partial delivery)
-  uint64_t dcep_malformed = 0;    // PPID 50 messages that were neither OPEN nor ACK
+  uint64_t dcep_malformed = 0;        // PPID 50 messages that were neither OPEN nor ACK
   uint64_t dcep_opens = 0;
   uint64_t dcep_acks_received = 0;
   uint64_t messages_abandoned = 0;  // sends usrsctp gave up on (PR-SCTP limits, loss)
@@ -162,8 +162,8 @@ class SctpAssociation {
   bool handle_notification(const uint8_t* data, size_t len, const std::shared_ptr<bool>& alive);
   bool handle_stream_reset(const uint8_t* data, size_t len, const std::shared_ptr<bool>& alive);
   bool set_state(SctpState state, const std::shared_ptr<bool>& alive);
-  SendResult send_internal(const SctpStreamParameters& params, uint32_t ppid,
-                           const uint8_t* data, size_t len, bool user_message);
+  SendResult send_internal(const SctpStreamParameters& params, uint32_t ppid, const uint8_t* data,
+                           size_t len, bool user_message);
   bool request_reset(uint16_t stream_id);
   void partial_reset_if(uint16_t stream_id);
   void configure();

@@ -62,7 +62,8 @@ size_t write_dcep_open(const DcepOpen& open, uint8_t* out, size_t cap) {
   store_be32(out + 4, open.reliability_parameter);
   store_be16(out + 8, static_cast<uint16_t>(open.label.size()));
   store_be16(out + 10, static_cast<uint16_t>(open.protocol.size()));
-  if (!open.label.empty()) std::memcpy(out + kDcepOpenHeaderSize, open.label.data(), open.label.size());
+  if (!open.label.empty())
+    std::memcpy(out + kDcepOpenHeaderSize, open.label.data(), open.label.size());
   if (!open.protocol.empty()) {
     std::memcpy(out + kDcepOpenHeaderSize + open.label.size(), open.protocol.data(),
                 open.protocol.size());

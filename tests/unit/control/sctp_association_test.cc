@@ -8,10 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
-#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -108,7 +108,8 @@ class SctpPairTest : public ::testing::Test {
     b_->connect();
     ASSERT_TRUE(pump([&] {
       return a_->state() == SctpState::connected && b_->state() == SctpState::connected;
-    })) << sctp_state_name(a_->state()) << " " << sctp_state_name(b_->state());
+    })) << sctp_state_name(a_->state())
+        << " " << sctp_state_name(b_->state());
   }
   static Bytes pattern(size_t n, uint32_t seed) {
     Bytes v(n);
@@ -149,9 +150,9 @@ TEST_F(SctpPairTest, APeerStartingLateMeetsOurPendingInit) {
   EXPECT_EQ(a_->state(), SctpState::connecting);
   ea_.drop_outgoing = 0;
   b_->connect();  // b's INIT is answered by a, still in COOKIE-WAIT
-  ASSERT_TRUE(pump([&] {
-    return a_->state() == SctpState::connected && b_->state() == SctpState::connected;
-  }, 2000));
+  ASSERT_TRUE(pump(
+      [&] { return a_->state() == SctpState::connected && b_->state() == SctpState::connected; },
+      2000));
 }
 
 TEST_F(SctpPairTest, RefusesToSendBeforeConnected) {
@@ -201,9 +202,8 @@ TEST_F(SctpPairTest, TextBinaryAndEmptyMessagesKeepStreamAndPpid) {
 TEST_F(SctpPairTest, SizesFromOneByteToTheMaximumArriveWhole) {
   make();
   connect();
-  const std::vector<size_t> sizes = {1,     2,     100,    1000,   1149,   1150,  1151,
-                                     4096,  65535, 65536,  100000, 131072, 200000,
-                                     262143, 262144};
+  const std::vector<size_t> sizes = {1,     2,     100,    1000,   1149,   1150,   1151,  4096,
+                                     65535, 65536, 100000, 131072, 200000, 262143, 262144};
   for (size_t i = 0; i < sizes.size(); ++i) {
     const Bytes m = pattern(sizes[i], static_cast<uint32_t>(i));
     const uint32_t ppid = i % 2 == 0 ? wire::kPpidBinary : wire::kPpidString;
@@ -351,8 +351,7 @@ TEST_F(SctpPairTest, ManyMessagesInOrderWithBackpressure) {
     }
   }
   ASSERT_EQ(sent, kCount);
-  ASSERT_TRUE(pump([&] { return eb_.messages.size() == kCount; }, 20000))
-      << eb_.messages.size();
+  ASSERT_TRUE(pump([&] { return eb_.messages.size() == kCount; }, 20000)) << eb_.messages.size();
   for (int i = 0; i < kCount; ++i) {
     const Bytes& d = eb_.messages[static_cast<size_t>(i)].data;
     ASSERT_EQ((d[0] << 8) | d[1], i & 0xffff) << i;
@@ -370,9 +369,8 @@ TEST_F(SctpPairTest, StreamResetClosesThePeersChannelAndTheStreamCanBeReused) {
   a_->reset_stream(9);
   // b sees a's reset as the peer closing stream 9 and resets its own; a takes that as the
   // reply to its close, not as a new close.
-  ASSERT_TRUE(pump([&] {
-    return !eb_.closed_streams.empty() && a_->counters().stream_resets_received == 1;
-  }));
+  ASSERT_TRUE(pump(
+      [&] { return !eb_.closed_streams.empty() && a_->counters().stream_resets_received == 1; }));
   pump([] { return false; }, 100);
   EXPECT_EQ(eb_.closed_streams, std::vector<uint16_t>{9});
   EXPECT_TRUE(ea_.closed_streams.empty());

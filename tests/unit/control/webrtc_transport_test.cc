@@ -6,6 +6,8 @@
 // the per-transport port and the shared port (WebRtcServer mode). And DataChannels: the
 // peer runs its own SCTP association (usrsctp) over its DTLS and exchanges messages with
 // a WebRtcTransport both ways.
+#include "control/webrtc_transport.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -22,7 +24,6 @@
 #include "control/control.h"
 #include "control/sctp_association.h"
 #include "control/webrtc_plumbing.h"
-#include "control/webrtc_transport.h"
 #include "dataplane/dtls_transport.h"
 #include "dataplane/socket_address.h"
 #include "dataplane/udp_engine.h"
@@ -415,13 +416,14 @@ TEST_F(WebRtcTransportSctpTest, DataChannelMessagesBothWaysOverDtls) {
 
   Peer peer(peer_cert_, d);
   peer.enable_sctp(io_);
-  t.connect({{"dtlsParameters",
-              {{"role", "client"},
-               {"fingerprints",
-                json::array({{{"algorithm", "sha-256"},
-                              {"value", peer_cert_->fingerprints().back().value}}})}}}});
+  t.connect(
+      {{"dtlsParameters",
+        {{"role", "client"},
+         {"fingerprints", json::array({{{"algorithm", "sha-256"},
+                                        {"value", peer_cert_->fingerprints().back().value}}})}}}});
   peer.send_check();
-  ASSERT_TRUE(pump(peer, [&] { return peer.stun_successes > 0; }, 3000));
+  ASSERT_TRUE(pump(
+      peer, [&] { return peer.stun_successes > 0; }, 3000));
   peer.start_dtls(d);
   ASSERT_TRUE(pump(
       peer,
@@ -444,16 +446,19 @@ TEST_F(WebRtcTransportSctpTest, DataChannelMessagesBothWaysOverDtls) {
   s2.stream_id = 2;
   s2.ordered = false;
   s2.max_retransmits = 5;
-  ASSERT_EQ(peer.sctp()->send(s1, wire::kPpidString,
-                              reinterpret_cast<const uint8_t*>(hello.data()), hello.size()),
+  ASSERT_EQ(peer.sctp()->send(s1, wire::kPpidString, reinterpret_cast<const uint8_t*>(hello.data()),
+                              hello.size()),
             SctpAssociation::SendResult::sent);
   ASSERT_EQ(peer.sctp()->send(s2, wire::kPpidBinary, big.data(), big.size()),
             SctpAssociation::SendResult::sent);
   ASSERT_EQ(peer.sctp()->send(s1, wire::kPpidString, nullptr, 0),
             SctpAssociation::SendResult::sent);
-  ASSERT_TRUE(pump(peer, [&] { return got.size() == 3; }, 8000)) << t.stats().dump();
+  ASSERT_TRUE(pump(
+      peer, [&] { return got.size() == 3; }, 8000))
+      << t.stats().dump();
   std::sort(got.begin(), got.end(), [](const Got& a, const Got& b) {
-    return a.stream_id < b.stream_id || (a.stream_id == b.stream_id && a.data.size() > b.data.size());
+    return a.stream_id < b.stream_id ||
+           (a.stream_id == b.stream_id && a.data.size() > b.data.size());
   });
   EXPECT_EQ(got[0].stream_id, 1);
   EXPECT_EQ(got[0].ppid, wire::kPpidString);
@@ -477,7 +482,8 @@ TEST_F(WebRtcTransportSctpTest, DataChannelMessagesBothWaysOverDtls) {
   EXPECT_TRUE(t.send_sctp_message(out4, wire::kPpidBinary, big.data(), big.size()));
   std::vector<uint8_t> too_big(262145, 1);
   EXPECT_FALSE(t.send_sctp_message(out1, wire::kPpidBinary, too_big.data(), too_big.size()));
-  ASSERT_TRUE(pump(peer, [&] { return peer.sctp_messages.size() == 2; }, 8000));
+  ASSERT_TRUE(pump(
+      peer, [&] { return peer.sctp_messages.size() == 2; }, 8000));
   EXPECT_EQ(peer.sctp_messages[0].stream_id, 1);
   EXPECT_EQ(peer.sctp_messages[0].ppid, wire::kPpidString);
   EXPECT_EQ(std::string(peer.sctp_messages[0].data.begin(), peer.sctp_messages[0].data.end()),
@@ -509,7 +515,8 @@ TEST_F(WebRtcTransportSctpTest, DataChannelMessagesBothWaysOverDtls) {
   ASSERT_TRUE(pump(
       peer,
       [&] {
-        return closed == std::vector<uint16_t>{1} && t.sctp()->counters().stream_resets_received == 2;
+        return closed == std::vector<uint16_t>{1} &&
+               t.sctp()->counters().stream_resets_received == 2;
       },
       3000))
       << t.stats().dump();
@@ -527,7 +534,8 @@ TEST_F(WebRtcTransportSctpTest, DataChannelMessagesBothWaysOverDtls) {
   t.close();
   EXPECT_EQ(t.sctp_state(), "closed");
   EXPECT_EQ(sctp_events().back(), "closed");
-  ASSERT_TRUE(pump(peer, [&] { return peer.sctp()->state() == SctpState::failed; }, 3000));
+  ASSERT_TRUE(pump(
+      peer, [&] { return peer.sctp()->state() == SctpState::failed; }, 3000));
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // DCEP (RFC 8832): DATA_CHANNEL_OPEN and DATA_CHANNEL_ACK parsed from hand-encoded bytes,
 // every malformation refused, and the writer's output parsed back.
+#include "wire/dcep_message.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "wire/dcep_message.h"
 
 namespace weir::wire {
 namespace {
