@@ -138,7 +138,7 @@ void SctpAssociation::connect() {
   sockaddr_conn remote = conn_address(this);
   if (usrsctp_connect(socket_, reinterpret_cast<sockaddr*>(&remote), sizeof remote) < 0 &&
       errno != EINPROGRESS) {
-    LOG_WARN("control", "SCTP connect failed: %s", std::strerror(errno));
+    LOG_WARN("control", "%s: SCTP connect failed: %s", options_.name.c_str(), std::strerror(errno));
     set_state(SctpState::failed, alive);
     return;
   }
@@ -149,7 +149,8 @@ void SctpAssociation::connect() {
   params.spp_pathmtu = options_.mtu;
   if (usrsctp_setsockopt(socket_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &params, sizeof params) <
       0) {
-    LOG_WARN("control", "SCTP path MTU %u not set: %s", options_.mtu, std::strerror(errno));
+    LOG_WARN("control", "%s: SCTP path MTU %u not set: %s", options_.name.c_str(), options_.mtu,
+             std::strerror(errno));
   }
   dispatch_pending();
 }
@@ -210,8 +211,8 @@ SctpAssociation::SendResult SctpAssociation::send_internal(const SctpStreamParam
       result = SendResult::buffer_full;
     } else {
       ++counters_.send_refused;
-      LOG_DEBUG("control", "SCTP send on stream %u refused: %s", params.stream_id,
-                std::strerror(err));
+      LOG_DEBUG("control", "%s: SCTP send on stream %u refused: %s", options_.name.c_str(),
+                params.stream_id, std::strerror(err));
       result = SendResult::refused;
     }
   } else if (user_message) {
@@ -245,7 +246,8 @@ bool SctpAssociation::request_reset(uint16_t stream_id) {
     if (would_block(err) || err == EBUSY || err == EALREADY) {
       reset_retry_.insert(stream_id);  // one request at a time: again after this one
     } else {
-      LOG_DEBUG("control", "SCTP reset of stream %u refused: %s", stream_id, std::strerror(err));
+      LOG_DEBUG("control", "%s: SCTP reset of stream %u refused: %s", options_.name.c_str(),
+                stream_id, std::strerror(err));
     }
     return false;
   }
@@ -341,7 +343,8 @@ bool SctpAssociation::handle_data(const Delivery& d, const std::shared_ptr<bool>
   if (partial_active_ && (d.stream_id != partial_stream_ || d.ppid != partial_ppid_)) {
     // Cannot happen with fragment interleave level 0; if it does, the unfinished message
     // is lost, not glued to another one.
-    LOG_DEBUG("control", "SCTP partial message on stream %u abandoned", partial_stream_);
+    LOG_DEBUG("control", "%s: SCTP partial message on stream %u abandoned", options_.name.c_str(),
+              partial_stream_);
     partial_active_ = false;
   }
   if (!partial_active_) {
@@ -391,8 +394,8 @@ bool SctpAssociation::handle_dcep(uint16_t stream_id, const uint8_t* data, size_
   wire::DcepOpen open;
   if (!wire::parse_dcep_open(data, len, open)) {
     ++counters_.dcep_malformed;
-    LOG_DEBUG("control", "SCTP stream %u: malformed DCEP message (%zu bytes) dropped", stream_id,
-              len);
+    LOG_DEBUG("control", "%s: SCTP stream %u: malformed DCEP message (%zu bytes) dropped",
+              options_.name.c_str(), stream_id, len);
     return true;
   }
   ++counters_.dcep_opens;
@@ -411,8 +414,8 @@ bool SctpAssociation::handle_dcep(uint16_t stream_id, const uint8_t* data, size_
   ack_params.stream_id = stream_id;
   send_internal(ack_params, wire::kPpidDcep, ack, sizeof ack, false);
   const SctpDataChannelOpen& stored = channels_[stream_id] = std::move(channel);
-  LOG_INFO("control", "SCTP stream %u: DataChannel \"%s\" opened by the peer (DCEP)", stream_id,
-           stored.label.c_str());
+  LOG_INFO("control", "%s: SCTP stream %u: DataChannel \"%s\" opened by the peer (DCEP)",
+           options_.name.c_str(), stream_id, stored.label.c_str());
   const SctpDataChannelOpen copy = stored;  // the listener may reset the stream meanwhile
   listener_.on_sctp_data_channel_open(copy);
   return *alive;
@@ -432,12 +435,12 @@ bool SctpAssociation::handle_notification(const uint8_t* data, size_t len,
       switch (change.sac_state) {
         case SCTP_COMM_UP:
         case SCTP_RESTART:
-          LOG_INFO("control", "SCTP association up: %u outgoing, %u incoming streams",
-                   change.sac_outbound_streams, change.sac_inbound_streams);
+          LOG_INFO("control", "%s: SCTP association up: %u outgoing, %u incoming streams",
+                   options_.name.c_str(), change.sac_outbound_streams, change.sac_inbound_streams);
           return set_state(SctpState::connected, alive);
         case SCTP_COMM_LOST:
         case SCTP_CANT_STR_ASSOC:
-          LOG_INFO("control", "SCTP association %s",
+          LOG_INFO("control", "%s: SCTP association %s", options_.name.c_str(),
                    change.sac_state == SCTP_COMM_LOST ? "lost" : "could not start");
           return set_state(SctpState::failed, alive);
         case SCTP_SHUTDOWN_COMP:
@@ -454,7 +457,7 @@ bool SctpAssociation::handle_notification(const uint8_t* data, size_t len,
       ++counters_.messages_abandoned;
       return true;
     case SCTP_REMOTE_ERROR:
-      LOG_DEBUG("control", "SCTP remote error reported by the peer");
+      LOG_DEBUG("control", "%s: SCTP remote error reported by the peer", options_.name.c_str());
       return true;
     default:
       return true;
@@ -477,7 +480,7 @@ bool SctpAssociation::handle_stream_reset(const uint8_t* data, size_t len,
   const uint16_t flags = event.strreset_flags;
   if ((flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)) != 0) {
     for (uint16_t id : streams) closing_.erase(id);
-    LOG_DEBUG("control", "SCTP stream reset %s by the peer",
+    LOG_DEBUG("control", "%s: SCTP stream reset %s by the peer", options_.name.c_str(),
               (flags & SCTP_STREAM_RESET_DENIED) != 0 ? "denied" : "failed");
     return true;
   }

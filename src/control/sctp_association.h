@@ -59,8 +59,9 @@ enum class SctpState : uint8_t { fresh, connecting, connected, failed, closed };
 const char* sctp_state_name(SctpState state);  // "new", "connecting", "connected", ...
 
 struct SctpOptions {
-  uint16_t os = 1024;   // outgoing streams asked for
-  uint16_t mis = 1024;  // incoming streams allowed
+  std::string name = "sctp";  // what the log lines start with (the transport's id)
+  uint16_t os = 1024;         // outgoing streams asked for
+  uint16_t mis = 1024;        // incoming streams allowed
   size_t max_message_size = 262144;
   // usrsctp's send buffer: what may wait unacknowledged; a send that does not fit fails.
   uint32_t send_buffer_size = 1024 * 1024;

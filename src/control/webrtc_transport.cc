@@ -395,6 +395,7 @@ void WebRtcTransport::start_sctp() {
   if (sctp_) return;
   try {
     SctpAssociation::Listener& listener = *this;  // a private base: converted here
+    sctp_options_.name = "webrtc transport " + id();
     sctp_ = std::make_unique<SctpAssociation>(io_, listener, sctp_options_);
   } catch (const std::exception& e) {
     LOG_ERROR("control", "webrtc transport %s: SCTP cannot start: %s; no DataChannels",
