@@ -32,8 +32,8 @@ struct Consumer {
 
   // Observers' state (score.cc): what was last announced.
   int score = 10;
-  nlohmann::json last_score;     // the last consumerScore data sent
-  uint64_t last_layer = 0;       // current_spatial_layer at the last look (0: none)
+  nlohmann::json last_score;  // the last consumerScore data sent
+  uint64_t last_layer = 0;    // current_spatial_layer at the last look (0: none)
 };
 
 }  // namespace weir::control

@@ -58,8 +58,8 @@ ApiResult Control::peer_connected(const std::string& room_id, const std::string&
 }
 
 void Control::peer_request(const std::string& room_id, const std::string& peer_id,
-                           const PeerChannel* channel, const std::string& method,
-                           const json& data, std::function<void(ApiResult)> respond) {
+                           const PeerChannel* channel, const std::string& method, const json& data,
+                           std::function<void(ApiResult)> respond) {
   Room* room = rooms_->find(room_id);
   if (!room) {
     respond(ApiResult::error(500, "room \"" + room_id + "\" not found"));

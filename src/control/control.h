@@ -7,10 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace boost::asio {
 class io_context;
@@ -19,7 +18,7 @@ class io_context;
 namespace weir::dp {
 class Worker;
 class DtlsCertificate;
-}
+}  // namespace weir::dp
 
 namespace weir::control {
 

@@ -19,11 +19,17 @@ namespace {
 
 // Methods that need a joined peer (contract 2, last paragraph).
 bool needs_join(const std::string& method) {
-  static const char* const kMethods[] = {
-      "produce",       "closeProducer",       "pauseProducer",
-      "resumeProducer", "pauseConsumer",      "resumeConsumer",
-      "setConsumerPreferredLayers", "setConsumerPriority", "requestConsumerKeyFrame",
-      "produceData",   "changeDisplayName"};
+  static const char* const kMethods[] = {"produce",
+                                         "closeProducer",
+                                         "pauseProducer",
+                                         "resumeProducer",
+                                         "pauseConsumer",
+                                         "resumeConsumer",
+                                         "setConsumerPreferredLayers",
+                                         "setConsumerPriority",
+                                         "requestConsumerKeyFrame",
+                                         "produceData",
+                                         "changeDisplayName"};
   return std::any_of(std::begin(kMethods), std::end(kMethods),
                      [&](const char* m) { return method == m; });
 }
@@ -56,8 +62,8 @@ void Room::peer_request(const std::string& peer_id, const PeerChannel* channel,
   try {
     result = ApiResult::ok(handle(*peer, method, data.is_null() ? json::object() : data, then));
   } catch (const ControlError& e) {
-    LOG_DEBUG("control", "room %s: peer %s: %s: %s", id_.c_str(), peer_id.c_str(),
-              method.c_str(), e.what());
+    LOG_DEBUG("control", "room %s: peer %s: %s: %s", id_.c_str(), peer_id.c_str(), method.c_str(),
+              e.what());
     result = ApiResult::error(500, e.what());
     then = nullptr;
   } catch (const std::exception& e) {
@@ -128,9 +134,9 @@ json Room::handle(Peer& peer, const std::string& method, const json& data,
     const std::string display_name = require_string(data, "data", "displayName");
     const std::string old = peer.display_name;
     peer.display_name = display_name;
-    notify_joined_except(peer.id, "peerDisplayNameChanged",
-                         {{"peerId", peer.id}, {"displayName", display_name},
-                          {"oldDisplayName", old}});
+    notify_joined_except(
+        peer.id, "peerDisplayNameChanged",
+        {{"peerId", peer.id}, {"displayName", display_name}, {"oldDisplayName", old}});
     return json::object();
   }
   if (method == "getTransportStats") return peer_transport(peer, data).stats();
@@ -252,9 +258,8 @@ void Room::set_preferred_layers(Consumer& consumer, const json& data) {
   if (producer.type == "simple") return;  // one layer: nothing to choose (as mediasoup)
   // Clamped to the layers that exist; no temporal layer given: the highest.
   const auto s = static_cast<uint8_t>(std::min<int64_t>(spatial, producer.spatial_layers - 1));
-  const auto t = static_cast<uint8_t>(
-      std::min<int64_t>(temporal.value_or(producer.temporal_layers - 1),
-                        producer.temporal_layers - 1));
+  const auto t = static_cast<uint8_t>(std::min<int64_t>(
+      temporal.value_or(producer.temporal_layers - 1), producer.temporal_layers - 1));
   consumer.preferred_spatial_layer = s;
   consumer.preferred_temporal_layer = t;
   post(dp::SetConsumerPreferredLayers{consumer.dp_id, s, t});

@@ -269,8 +269,11 @@ json Room::producer_stats_items(const Producer& p) const {
   }
   // Simulcast: one item per encoding; the stream-wide counters stay on the first.
   for (size_t i = 0; i < encodings.size() && i < dp::kMaxSimulcastEncodings; ++i) {
-    json e = i == 0 ? item : json{{"type", "inbound-rtp"}, {"kind", p.kind},
-                                  {"mimeType", p.mime_type}, {"timestamp", item["timestamp"]}};
+    json e = i == 0 ? item
+                    : json{{"type", "inbound-rtp"},
+                           {"kind", p.kind},
+                           {"mimeType", p.mime_type},
+                           {"timestamp", item["timestamp"]}};
     e["encodingIdx"] = i;
     if (encodings[i].contains("rid")) e["rid"] = encodings[i]["rid"];
     if (encodings[i].contains("ssrc")) e["ssrc"] = encodings[i]["ssrc"];
@@ -315,9 +318,8 @@ json Room::consumer_stats(const std::string& consumer_id) const {
     const uint64_t layer = k.current_spatial_layer.get();
     item["spatialLayer"] = layer == 0 ? json(nullptr) : json(layer - 1);
     // 0xFF: the highest there is.
-    item["preferredSpatialLayer"] = c->preferred_spatial_layer == 0xFF
-                                        ? p.spatial_layers - 1
-                                        : int{c->preferred_spatial_layer};
+    item["preferredSpatialLayer"] =
+        c->preferred_spatial_layer == 0xFF ? p.spatial_layers - 1 : int{c->preferred_spatial_layer};
     item["preferredTemporalLayer"] = c->preferred_temporal_layer == 0xFF
                                          ? p.temporal_layers - 1
                                          : int{c->preferred_temporal_layer};

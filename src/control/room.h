@@ -128,7 +128,7 @@ class Room {
   struct TransportRole {
     bool producing = true;
     bool consuming = true;
-    uint16_t sctp_mis = 1024;           // data consumers' stream ids stay below it
+    uint16_t sctp_mis = 1024;            // data consumers' stream ids stay below it
     std::set<uint16_t> data_stream_ids;  // taken by this transport's data consumers
   };
 

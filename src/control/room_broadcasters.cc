@@ -78,15 +78,17 @@ json Room::create_transport(const std::string& broadcaster_id, const json& body)
   if (type == "webrtc") {
     if (const json* sctp = find_field(body, "body", "sctpCapabilities")) {
       const json& num = require_object(*sctp, "body.sctpCapabilities", "numStreams");
-      streams = {
-          static_cast<uint16_t>(require_integer(num, "body.sctpCapabilities.numStreams", "OS", 1, 65535)),
-          static_cast<uint16_t>(require_integer(num, "body.sctpCapabilities.numStreams", "MIS", 1, 65535))};
+      streams = {static_cast<uint16_t>(
+                     require_integer(num, "body.sctpCapabilities.numStreams", "OS", 1, 65535)),
+                 static_cast<uint16_t>(
+                     require_integer(num, "body.sctpCapabilities.numStreams", "MIS", 1, 65535))};
     }
   }
   TransportRole role;
   if (streams) role.sctp_mis = streams->second;
   Transport& transport = add_transport(b, type, body, role);
-  if (streams) static_cast<WebRtcTransport&>(transport).set_sctp_streams(streams->first, streams->second);
+  if (streams)
+    static_cast<WebRtcTransport&>(transport).set_sctp_streams(streams->first, streams->second);
   return transport.describe();
 }
 
@@ -129,12 +131,9 @@ json Room::consume(const std::string& broadcaster_id, const std::string& transpo
                   "\" with the broadcaster's rtpCapabilities");
   }
   Consumer& consumer = add_consumer(b, transport, producer, paused);
-  return {{"id", consumer.id},
-          {"producerId", producer_id},
-          {"kind", producer.kind},
-          {"rtpParameters", consumer.rtp_parameters},
-          {"type", producer.type},
-          {"producerPaused", producer.paused}};
+  return {{"id", consumer.id},     {"producerId", producer_id},
+          {"kind", producer.kind}, {"rtpParameters", consumer.rtp_parameters},
+          {"type", producer.type}, {"producerPaused", producer.paused}};
 }
 
 json Room::produce_data(const std::string& broadcaster_id, const std::string& transport_id,

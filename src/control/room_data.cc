@@ -73,9 +73,8 @@ DataProducer& Room::add_data_producer(Peer& owner, Transport& transport, const j
   dp->label = optional_string(data, path, "label").value_or("");
   dp->protocol = optional_string(data, path, "protocol").value_or("");
   dp->app_data = std::move(app_data);
-  LOG_INFO("control", "room %s: data producer %s \"%s\" (stream %u) on transport %s",
-           id_.c_str(), dp->id.c_str(), dp->label.c_str(), stream.stream_id,
-           transport.id().c_str());
+  LOG_INFO("control", "room %s: data producer %s \"%s\" (stream %u) on transport %s", id_.c_str(),
+           dp->id.c_str(), dp->label.c_str(), stream.stream_id, transport.id().c_str());
   const std::string id = dp->id;
   return *data_producers_.emplace(id, std::move(dp)).first->second;
 }
@@ -86,7 +85,8 @@ DataConsumer& Room::add_data_consumer(const Peer& consumer_peer, Transport& tran
   TransportRole& role = transport_roles_.at(transport.id());
   // The lowest stream id this transport's data consumers do not use (contract 3.3).
   uint32_t stream_id = 0;
-  while (stream_id < role.sctp_mis && role.data_stream_ids.count(static_cast<uint16_t>(stream_id))) {
+  while (stream_id < role.sctp_mis &&
+         role.data_stream_ids.count(static_cast<uint16_t>(stream_id))) {
     ++stream_id;
   }
   if (stream_id >= role.sctp_mis) throw_refused("no free SCTP stream id on the transport");

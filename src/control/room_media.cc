@@ -161,7 +161,8 @@ Producer& Room::add_producer(Peer& owner, Transport& transport, const json& data
   add.mid_len = 0;
   add.mid.fill(0);
   if (params.contains("mid")) {
-    add.mid_len = copy_token(params["mid"].get<std::string>(), add.mid, field_path(params_path, "mid"));
+    add.mid_len =
+        copy_token(params["mid"].get<std::string>(), add.mid, field_path(params_path, "mid"));
   }
   // How the worker recognises the streams (contract 6.3 step 9): by SSRC where signaled,
   // else by RID (simulcast), else by MID (one stream).
@@ -205,8 +206,8 @@ Producer& Room::add_producer(Peer& owner, Transport& transport, const json& data
   producer->ssrc = ssrc;
   producer->paused = paused;
   const ScalabilityMode mode = parse_scalability_mode(first.value("scalabilityMode", ""));
-  producer->spatial_layers = encodings.size() > 1 ? static_cast<int>(encodings.size())
-                                                  : mode.spatial_layers;
+  producer->spatial_layers =
+      encodings.size() > 1 ? static_cast<int>(encodings.size()) : mode.spatial_layers;
   producer->temporal_layers = mode.temporal_layers;
   producer->consumable_parameters =
       get_consumable_rtp_parameters(kind, params, router_capabilities_, mapping);
@@ -216,9 +217,8 @@ Producer& Room::add_producer(Peer& owner, Transport& transport, const json& data
   add.id = producer->dp_id;
   add.transport = transport.dp_id();
   add.ssrc = add.encoding_count ? 0 : ssrc;
-  add.rtx_ssrc = !add.encoding_count && first.contains("rtx")
-                     ? first["rtx"]["ssrc"].get<uint32_t>()
-                     : 0;
+  add.rtx_ssrc =
+      !add.encoding_count && first.contains("rtx") ? first["rtx"]["ssrc"].get<uint32_t>() : 0;
   add.paused = paused;
   add.pt_map.fill(dp::kNoMapping);
   for (const auto& m : mapping.codecs) {

@@ -28,7 +28,8 @@ void Room::notify_consumer_score(Consumer& consumer, bool always) {
   const Producer& producer = *p->second;
   json producer_scores = json::array();
   for (int i = 0; i < producer.spatial_layers && producer.type == "simulcast"; ++i) {
-    producer_scores.push_back(static_cast<size_t>(i) < producer.scores.size() ? producer.scores[i] : 0);
+    producer_scores.push_back(static_cast<size_t>(i) < producer.scores.size() ? producer.scores[i]
+                                                                              : 0);
   }
   if (producer.type != "simulcast") {
     producer_scores.push_back(producer.scores.empty() ? 0 : producer.scores[0]);
@@ -37,7 +38,8 @@ void Room::notify_consumer_score(Consumer& consumer, bool always) {
   int producer_score = 0;
   if (producer.type == "simulcast") {
     const uint64_t layer = consumer.counters->current_spatial_layer.get();
-    if (layer > 0 && layer - 1 < producer.scores.size()) producer_score = producer.scores[layer - 1];
+    if (layer > 0 && layer - 1 < producer.scores.size())
+      producer_score = producer.scores[layer - 1];
   } else if (!producer.scores.empty()) {
     producer_score = producer.scores[0];
   }
@@ -46,7 +48,8 @@ void Room::notify_consumer_score(Consumer& consumer, bool always) {
                 {"producerScores", std::move(producer_scores)}};
   if (!always && score == consumer.last_score) return;
   consumer.last_score = score;
-  notify(*owner->second, "consumerScore", {{"consumerId", consumer.id}, {"score", std::move(score)}});
+  notify(*owner->second, "consumerScore",
+         {{"consumerId", consumer.id}, {"score", std::move(score)}});
 }
 
 }  // namespace weir::control

@@ -11,7 +11,6 @@ namespace weir::control {
 
 using nlohmann::json;
 
-
 void Room::peer_connected(const std::string& peer_id, std::shared_ptr<PeerChannel> channel) {
   if (peer_id.empty()) throw_invalid("missing field peerId");
   if (!channel) throw_invalid("no channel for the peer");
@@ -22,8 +21,8 @@ void Room::peer_connected(const std::string& peer_id, std::shared_ptr<PeerChanne
     }
     // Contract 1.3: the old connection is closed (4000) and leaves as any peer does; the
     // room stays, even if it was the only peer, since the new one is about to arrive.
-    LOG_INFO("control", "room %s: peer %s reconnected: replacing the old connection",
-             id_.c_str(), peer_id.c_str());
+    LOG_INFO("control", "room %s: peer %s reconnected: replacing the old connection", id_.c_str(),
+             peer_id.c_str());
     close_peer(peer_id, true);
   }
   auto peer = std::make_unique<Peer>();
@@ -142,14 +141,13 @@ void Room::offer_data_consumer(Peer& consumer_peer, DataProducer& data_producer)
   const std::string id = dc->id;
   const std::string room_id = id_;
   std::shared_ptr<PeerChannel> channel = consumer_peer.channel;
-  channel->request("newDataConsumer", std::move(data),
-                   [alive, id, room_id](const PeerResponse& response) {
-                     if (alive.expired() || response.ok) return;
-                     // Non-fatal for the demo app: chat just does not reach this peer.
-                     LOG_WARN("control", "room %s: newDataConsumer %s refused: %d %s",
-                              room_id.c_str(), id.c_str(), response.error_code,
-                              response.error_reason.c_str());
-                   });
+  channel->request(
+      "newDataConsumer", std::move(data), [alive, id, room_id](const PeerResponse& response) {
+        if (alive.expired() || response.ok) return;
+        // Non-fatal for the demo app: chat just does not reach this peer.
+        LOG_WARN("control", "room %s: newDataConsumer %s refused: %d %s", room_id.c_str(),
+                 id.c_str(), response.error_code, response.error_reason.c_str());
+      });
 }
 
 void Room::offer_everything_to(Peer& peer) {

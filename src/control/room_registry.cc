@@ -3,7 +3,6 @@
 #include <boost/asio/post.hpp>
 
 #include "base/log.h"
-
 #include "control/control_error.h"
 #include "control/ortc.h"
 #include "dataplane/dtls_transport.h"

@@ -2,12 +2,13 @@
 // every 200 ms: simulcast layer changes (consumerLayersChanged) each step, the
 // audio-level observer every 800 ms (activeSpeaker, as the demo's: one entry, threshold
 // -80 dBov) and scores every second (producerScore, consumerScore, only on change).
+#include "control/score.h"
+
 #include <algorithm>
 #include <cmath>
 
 #include "base/log.h"
 #include "control/room.h"
-#include "control/score.h"
 #include "control/webrtc_plumbing.h"
 
 namespace weir::control {
@@ -45,7 +46,8 @@ std::optional<ActiveSpeaker> loudest_speaker(const std::vector<AudioLevelReading
 
 void Room::arm_observer_timer() {
   if (!plumbing_) return;  // no event loop: tests call observe_step() themselves
-  if (!observer_timer_) observer_timer_ = std::make_unique<boost::asio::steady_timer>(plumbing_->io());
+  if (!observer_timer_)
+    observer_timer_ = std::make_unique<boost::asio::steady_timer>(plumbing_->io());
   observer_timer_->expires_after(std::chrono::milliseconds(kObserverStepMs));
   std::weak_ptr<bool> alive = alive_;
   observer_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
@@ -77,7 +79,8 @@ void Room::observe_layers() {
     const Producer& producer = *producers_.at(consumer->producer_id);
     // The worker reports the spatial layer; temporal layers are all forwarded up to the
     // preferred one, so that is the one announced.
-    const int temporal = std::min<int>(consumer->preferred_temporal_layer, producer.temporal_layers - 1);
+    const int temporal =
+        std::min<int>(consumer->preferred_temporal_layer, producer.temporal_layers - 1);
     notify(*owner->second, "consumerLayersChanged",
            {{"consumerId", cid},
             {"spatialLayer", layer == 0 ? json(nullptr) : json(layer - 1)},
@@ -93,10 +96,10 @@ void Room::observe_scores() {
     const uint64_t newly_lost = lost - std::min(lost, producer->last_lost);
     producer->last_packets = packets;
     producer->last_lost = lost;
-    const int stream_score =
-        received + newly_lost == 0 ? 0
-                                   : score_from_loss(static_cast<double>(newly_lost) /
-                                                     static_cast<double>(received + newly_lost));
+    const int stream_score = received + newly_lost == 0
+                                 ? 0
+                                 : score_from_loss(static_cast<double>(newly_lost) /
+                                                   static_cast<double>(received + newly_lost));
     // A stream that sent nothing this second scores 0 (mediasoup's inactive stream).
     std::vector<int> scores;
     json entries = json::array();
@@ -125,8 +128,8 @@ void Room::observe_scores() {
   }
   for (auto& [cid, consumer] : consumers_) {
     // The endpoint's receiver reports: fraction lost of the last interval, 0..255.
-    consumer->score =
-        score_from_loss(static_cast<double>(consumer->counters->reported_fraction_lost.get()) / 256.0);
+    consumer->score = score_from_loss(
+        static_cast<double>(consumer->counters->reported_fraction_lost.get()) / 256.0);
     if (!consumer->last_score.is_null()) notify_consumer_score(*consumer, false);
   }
 }

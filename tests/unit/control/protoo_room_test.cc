@@ -57,11 +57,10 @@ class ProtooRoomTest : public ::testing::Test {
                     const std::string& room = "r") {
     ApiResult result{0, nullptr, {}};
     int calls = 0;
-    control_->peer_request(room, peer, channels_.at(peer).get(), method, data,
-                           [&](ApiResult r) {
-                             result = std::move(r);
-                             ++calls;
-                           });
+    control_->peer_request(room, peer, channels_.at(peer).get(), method, data, [&](ApiResult r) {
+      result = std::move(r);
+      ++calls;
+    });
     EXPECT_EQ(calls, 1) << method;
     return result;
   }
@@ -81,9 +80,12 @@ class ProtooRoomTest : public ::testing::Test {
   Joined join(const std::string& peer, const json& caps) {
     connect(peer);
     Joined j;
-    j.send_transport = ok(peer, "createWebRtcTransport", {{"producing", true}, {"consuming", false}})["id"];
-    j.recv_transport = ok(peer, "createWebRtcTransport", {{"producing", false}, {"consuming", true}})["id"];
-    ok(peer, "join", {{"displayName", peer}, {"device", {{"name", "test"}}}, {"rtpCapabilities", caps}});
+    j.send_transport =
+        ok(peer, "createWebRtcTransport", {{"producing", true}, {"consuming", false}})["id"];
+    j.recv_transport =
+        ok(peer, "createWebRtcTransport", {{"producing", false}, {"consuming", true}})["id"];
+    ok(peer, "join",
+       {{"displayName", peer}, {"device", {{"name", "test"}}}, {"rtpCapabilities", caps}});
     return j;
   }
   size_t index_in_log(const std::string& entry) const {
@@ -111,7 +113,9 @@ json opus_produce(const std::string& transport, uint32_t ssrc = 1111) {
           {"rtpParameters",
            {{"mid", "0"},
             {"codecs",
-             {{{"mimeType", "audio/opus"}, {"payloadType", 111}, {"clockRate", 48000},
+             {{{"mimeType", "audio/opus"},
+               {"payloadType", 111},
+               {"clockRate", 48000},
                {"channels", 2}}}},
             {"headerExtensions",
              {{{"uri", "urn:ietf:params:rtp-hdrext:sdes:mid"}, {"id", 4}},
@@ -202,7 +206,8 @@ TEST_P(RecordedReplayTest, AnswersAndServerRequestsMatchTheRecording) {
       // Codecs, extensions, mid (a per-transport counter), cname (the transport's first
       // producer's), msid, scalabilityMode and maxBitrate: equal; SSRCs are drawn.
       EXPECT_EQ(without_ssrcs(ours["rtpParameters"]), without_ssrcs(theirs["rtpParameters"]))
-          << ours["rtpParameters"].dump() << "\n" << theirs["rtpParameters"].dump();
+          << ours["rtpParameters"].dump() << "\n"
+          << theirs["rtpParameters"].dump();
       const json& enc = ours["rtpParameters"]["encodings"];
       ASSERT_EQ(enc.size(), 1u);
       EXPECT_TRUE(enc[0]["ssrc"].is_number_unsigned());
@@ -254,7 +259,8 @@ TEST_P(RecordedReplayTest, AnswersAndServerRequestsMatchTheRecording) {
   // A leaves: peerClosed first, then its consumers and data consumers at B.
   std::set<std::string> b_consumers, b_data_consumers;
   for (const auto* r : channels_[b]->requested("newConsumer")) b_consumers.insert(r->data["id"]);
-  for (const auto* r : channels_[b]->requested("newDataConsumer")) b_data_consumers.insert(r->data["id"]);
+  for (const auto* r : channels_[b]->requested("newDataConsumer"))
+    b_data_consumers.insert(r->data["id"]);
   const size_t before = channels_[b]->notifications.size();
   control_->peer_disconnected("r", a, channels_[a].get());
   std::vector<FakePeerChannel::Message> after(channels_[b]->notifications.begin() + before,
@@ -265,7 +271,8 @@ TEST_P(RecordedReplayTest, AnswersAndServerRequestsMatchTheRecording) {
   std::set<std::string> closed, data_closed;
   for (size_t i = 1; i < after.size(); ++i) {
     if (after[i].method == "consumerClosed") closed.insert(after[i].data["consumerId"]);
-    if (after[i].method == "dataConsumerClosed") data_closed.insert(after[i].data["dataConsumerId"]);
+    if (after[i].method == "dataConsumerClosed")
+      data_closed.insert(after[i].data["dataConsumerId"]);
   }
   EXPECT_EQ(closed, b_consumers);
   EXPECT_EQ(data_closed, b_data_consumers);
@@ -369,7 +376,8 @@ TEST_F(ProtooRoomTest, SimulcastPreferredLayersAreClamped) {
   EXPECT_EQ(stats[0]["spatialLayer"], nullptr);     // nothing forwarded yet
   ASSERT_EQ(stats.size(), 4u);                      // consumer + one item per encoding
   EXPECT_EQ(stats[3]["rid"], "r2");
-  ok("b", "setConsumerPreferredLayers", {{"consumerId", c}, {"spatialLayer", 7}, {"temporalLayer", 9}});
+  ok("b", "setConsumerPreferredLayers",
+     {{"consumerId", c}, {"spatialLayer", 7}, {"temporalLayer", 9}});
   stats = ok("b", "getConsumerStats", {{"consumerId", c}});
   EXPECT_EQ(stats[0]["preferredSpatialLayer"], 2);
   EXPECT_EQ(stats[0]["preferredTemporalLayer"], 2);
@@ -433,7 +441,8 @@ TEST_F(ProtooRoomTest, BroadcastersArePeers) {
   ASSERT_EQ(control_->create_broadcaster("r", body).status, 200);
   ASSERT_EQ(channels_["a"]->notified("newPeer").size(), 1u);
   EXPECT_EQ(channels_["a"]->notified("newPeer")[0],
-            json({{"id", "bc"}, {"displayName", "Broadcaster"},
+            json({{"id", "bc"},
+                  {"displayName", "Broadcaster"},
                   {"device", {{"flag", "broadcaster"}, {"name", "FFmpeg"}}}}));
   const std::string t = control_->create_transport("r", "bc", {{"type", "plain"}}).body["id"];
   json produce = opus_produce(t);
@@ -468,11 +477,12 @@ TEST_F(ProtooRoomTest, ChatDataProducersReachEveryOtherPeer) {
   Joined a = join("a", browser_caps());
   join("b", browser_caps());
   join("c", browser_caps());
-  json chat = {{"transportId", a.send_transport},
-               {"sctpStreamParameters", {{"streamId", 0}, {"ordered", false}, {"maxRetransmits", 1}}},
-               {"label", "chat"},
-               {"protocol", ""},
-               {"appData", {{"info", "my-chat-DataProducer"}}}};
+  json chat = {
+      {"transportId", a.send_transport},
+      {"sctpStreamParameters", {{"streamId", 0}, {"ordered", false}, {"maxRetransmits", 1}}},
+      {"label", "chat"},
+      {"protocol", ""},
+      {"appData", {{"info", "my-chat-DataProducer"}}}};
   const std::string d = ok("a", "produceData", chat)["id"];
   for (const char* peer : {"b", "c"}) {
     auto requests = channels_[peer]->requested("newDataConsumer");
@@ -516,10 +526,10 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
   const std::string t =
       ok("a", "createWebRtcTransport", {{"producing", true}, {"consuming", false}})["id"];
   // Before join.
-  for (const char* method : {"produce", "closeProducer", "pauseProducer", "resumeProducer",
-                             "pauseConsumer", "resumeConsumer", "setConsumerPreferredLayers",
-                             "setConsumerPriority", "requestConsumerKeyFrame", "produceData",
-                             "changeDisplayName"}) {
+  for (const char* method :
+       {"produce", "closeProducer", "pauseProducer", "resumeProducer", "pauseConsumer",
+        "resumeConsumer", "setConsumerPreferredLayers", "setConsumerPriority",
+        "requestConsumerKeyFrame", "produceData", "changeDisplayName"}) {
     expect_error(request("a", method, {{"transportId", t}}), 500, "Peer not yet joined");
   }
   // Transports and stats need no join.
@@ -541,7 +551,8 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
                "transport with id \"nope\" not found");
   expect_error(request("a", "getTransportStats", {{"transportId", "nope"}}), 500,
                "transport with id \"nope\" not found");
-  for (const char* method : {"closeProducer", "pauseProducer", "resumeProducer", "getProducerStats"}) {
+  for (const char* method :
+       {"closeProducer", "pauseProducer", "resumeProducer", "getProducerStats"}) {
     expect_error(request("a", method, {{"producerId", "nope"}}), 500,
                  "producer with id \"nope\" not found");
   }
@@ -588,8 +599,9 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
 
   // Bad sctpStreamParameters.
   auto produce_data = [&](json stream) {
-    return request("a", "produceData",
-                   {{"transportId", t}, {"label", "chat"}, {"sctpStreamParameters", std::move(stream)}});
+    return request(
+        "a", "produceData",
+        {{"transportId", t}, {"label", "chat"}, {"sctpStreamParameters", std::move(stream)}});
   };
   expect_error(produce_data({{"ordered", false}}), 500,
                "missing field data.sctpStreamParameters.streamId");
@@ -608,7 +620,8 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
   expect_error(produce_data({{"streamId", 5}}), 500, "streamId 5 already in use");
 
   // Bad createWebRtcTransport / consumer requests.
-  expect_error(request("a", "createWebRtcTransport", {{"sctpCapabilities", {{"numStreams", {{"OS", 1024}}}}}}),
+  expect_error(request("a", "createWebRtcTransport",
+                       {{"sctpCapabilities", {{"numStreams", {{"OS", 1024}}}}}}),
                500, "missing field data.sctpCapabilities.numStreams.MIS");
   expect_error(request("a", "setConsumerPriority", {{"consumerId", "nope"}, {"priority", 0}}), 500,
                "consumer with id \"nope\" not found");
