@@ -15,7 +15,7 @@ namespace weir::control {
 struct Consumer {
   std::string id;
   dp::ConsumerId dp_id = 0;
-  std::string broadcaster_id;
+  std::string peer_id;
   std::string transport_id;
   std::string producer_id;
   std::string kind;
@@ -23,9 +23,17 @@ struct Consumer {
   std::string mime_type;
   uint32_t ssrc = 0;
   nlohmann::json rtp_parameters;
-  bool paused = false;
+  bool paused = false;  // its own pause (not the producer's)
+  int priority = 1;
+  uint8_t preferred_spatial_layer = 0xFF;   // 0xFF: the highest
+  uint8_t preferred_temporal_layer = 0xFF;  // 0xFF: the highest
   // Freed only after the worker applied RemoveConsumer.
   std::unique_ptr<dp::ConsumerCounters> counters = std::make_unique<dp::ConsumerCounters>();
+
+  // Observers' state (score.cc): what was last announced.
+  int score = 10;
+  nlohmann::json last_score;  // the last consumerScore data sent
+  uint64_t last_layer = 0;    // current_spatial_layer at the last look (0: none)
 };
 
 }  // namespace weir::control

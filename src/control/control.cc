@@ -45,37 +45,42 @@ Control::~Control() { close_all(); }
 
 const json& Control::router_rtp_capabilities() const { return rooms_->router_capabilities(); }
 
-// First cut of the protoo entry points, so the signaling layer can be built and tested:
-// the room model's peers replace it.
 ApiResult Control::peer_connected(const std::string& room_id, const std::string& peer_id,
                                   std::shared_ptr<PeerChannel> channel) {
-  (void)peer_id;
-  (void)channel;
   return answer("peer connected", [&] {
-    rooms_->get_or_create(room_id);
+    if (peer_id.empty()) throw_invalid("missing field peerId");
+    PeerChannel* raw = channel.get();
+    rooms_->get_or_create(room_id).peer_connected(peer_id, std::move(channel));
+    // Display only (the demo app shows it): weir's own version, not mediasoup's.
+    raw->notify("mediasoup-version", {{"version", std::string("weir ") + WEIR_VERSION}});
     return ApiResult::ok(json::object());
   });
 }
 
 void Control::peer_request(const std::string& room_id, const std::string& peer_id,
-                           const PeerChannel* channel, const std::string& method,
-                           const json& data, std::function<void(ApiResult)> respond) {
-  (void)peer_id;
-  (void)channel;
-  (void)data;
-  respond(answer("peer request", [&] {
-    if (method == "getRouterRtpCapabilities") {
-      return ApiResult::ok(rooms_->get_or_create(room_id).router_capabilities());
-    }
-    return ApiResult::error(500, "unknown request.method \"" + method + "\"");
-  }));
+                           const PeerChannel* channel, const std::string& method, const json& data,
+                           std::function<void(ApiResult)> respond) {
+  Room* room = rooms_->find(room_id);
+  if (!room) {
+    respond(ApiResult::error(500, "room \"" + room_id + "\" not found"));
+    return;
+  }
+  // The room answers every failure itself (500 with the reason), then runs what follows
+  // the answer (join's consumers, produce's newConsumer requests).
+  room->peer_request(peer_id, channel, method, data, respond);
 }
 
 void Control::peer_disconnected(const std::string& room_id, const std::string& peer_id,
                                 const PeerChannel* channel) {
-  (void)room_id;
-  (void)peer_id;
-  (void)channel;
+  Room* room = rooms_->find(room_id);
+  if (!room) return;
+  try {
+    room->peer_disconnected(peer_id, channel);
+  } catch (const std::exception& e) {
+    LOG_ERROR("control", "room %s: peer %s left badly: %s", room_id.c_str(), peer_id.c_str(),
+              e.what());
+  }
+  rooms_->close_if_empty(room_id);
 }
 
 ApiResult Control::get_room(const std::string& room_id) {
@@ -94,6 +99,7 @@ ApiResult Control::delete_broadcaster(const std::string& room_id,
                                       const std::string& broadcaster_id) {
   return answer("delete broadcaster", [&] {
     rooms_->get_or_create(room_id).delete_broadcaster(broadcaster_id);
+    rooms_->close_if_empty(room_id);
     return ApiResult::ok_text("broadcaster deleted");
   });
 }
@@ -139,6 +145,22 @@ ApiResult Control::consume(const std::string& room_id, const std::string& broadc
   return answer("consume", [&] {
     return ApiResult::ok(
         rooms_->get_or_create(room_id).consume(broadcaster_id, transport_id, producer_id, body));
+  });
+}
+
+ApiResult Control::produce_data(const std::string& room_id, const std::string& broadcaster_id,
+                                const std::string& transport_id, const json& body) {
+  return answer("produce data", [&] {
+    return ApiResult::ok(
+        rooms_->get_or_create(room_id).produce_data(broadcaster_id, transport_id, body));
+  });
+}
+
+ApiResult Control::consume_data(const std::string& room_id, const std::string& broadcaster_id,
+                                const std::string& transport_id, const json& body) {
+  return answer("consume data", [&] {
+    return ApiResult::ok(
+        rooms_->get_or_create(room_id).consume_data(broadcaster_id, transport_id, body));
   });
 }
 

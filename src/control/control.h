@@ -7,10 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace boost::asio {
 class io_context;
@@ -19,7 +18,7 @@ class io_context;
 namespace weir::dp {
 class Worker;
 class DtlsCertificate;
-}
+}  // namespace weir::dp
 
 namespace weir::control {
 
@@ -90,6 +89,12 @@ class Control {
                     const std::string& transport_id, const std::string& producer_id,
                     const nlohmann::json& body);
   // Producer pause/resume and consumer pause/resume ("pause" or "resume" as action).
+  // DataChannels (contract 7): {label, protocol, sctpStreamParameters, appData} -> {id};
+  // {dataProducerId} -> {id, streamId}. WebRTC transports only.
+  ApiResult produce_data(const std::string& room_id, const std::string& broadcaster_id,
+                         const std::string& transport_id, const nlohmann::json& body);
+  ApiResult consume_data(const std::string& room_id, const std::string& broadcaster_id,
+                         const std::string& transport_id, const nlohmann::json& body);
   ApiResult set_producer_paused(const std::string& room_id, const std::string& broadcaster_id,
                                 const std::string& producer_id, bool paused);
   ApiResult set_consumer_paused(const std::string& room_id, const std::string& broadcaster_id,
@@ -106,6 +111,10 @@ class Control {
   // connection; respond runs once, on the control thread, with the response data (200)
   // or errorCode = status and errorReason. peer_disconnected: the connection closed.
   // `channel` identifies the connection: calls from a replaced connection are ignored.
+  // peer_connected sends the peer its first notification, mediasoup-version. Control
+  // closes a peer's channel itself when the peer is replaced or one of its transports
+  // fails (ICE disconnected/closed, DTLS failed/closed: the demo's policy), and then does
+  // not expect peer_disconnected for it. A room whose last peer left is closed.
   ApiResult peer_connected(const std::string& room_id, const std::string& peer_id,
                            std::shared_ptr<PeerChannel> channel);
   void peer_request(const std::string& room_id, const std::string& peer_id,

@@ -1,5 +1,8 @@
 #include "control/room_registry.h"
 
+#include <boost/asio/post.hpp>
+
+#include "base/log.h"
 #include "control/control_error.h"
 #include "control/ortc.h"
 #include "dataplane/dtls_transport.h"
@@ -20,7 +23,8 @@ RoomRegistry::RoomRegistry(const ControlConfig& config, std::vector<dp::Worker*>
                            nlohmann::json media_codecs, boost::asio::io_context* io)
     : config_(config),
       workers_(std::move(workers)),
-      router_capabilities_(generate_router_rtp_capabilities(media_codecs)) {
+      router_capabilities_(generate_router_rtp_capabilities(media_codecs)),
+      io_(io) {
   if (io == nullptr) return;
   if (!config_.dtls_certificate) {
     std::string error;
@@ -40,7 +44,29 @@ Room& RoomRegistry::get_or_create(const std::string& room_id) {
       workers_.empty() ? nullptr : workers_[worker_index_for_room(room_id, workers_.size())];
   auto room =
       std::make_unique<Room>(room_id, router_capabilities_, worker, config_, ids_, plumbing_.get());
+  if (io_) {
+    // The room noticed it emptied (inside its own call): closed from the loop, later.
+    std::weak_ptr<bool> alive = alive_;
+    room->set_on_empty([this, alive, room_id] {
+      boost::asio::post(*io_, [this, alive, room_id] {
+        if (!alive.expired()) close_if_empty(room_id);
+      });
+    });
+  }
   return *rooms_.emplace(room_id, std::move(room)).first->second;
+}
+
+Room* RoomRegistry::find(const std::string& room_id) {
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void RoomRegistry::close_if_empty(const std::string& room_id) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || !it->second->empty()) return;
+  LOG_INFO("control", "room %s: empty, closed", room_id.c_str());
+  it->second->close();
+  rooms_.erase(it);
 }
 
 void RoomRegistry::close_all() {

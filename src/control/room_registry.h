@@ -24,6 +24,9 @@ class RoomRegistry {
   ~RoomRegistry();
 
   Room& get_or_create(const std::string& room_id);
+  Room* find(const std::string& room_id);
+  // Closes the room if its last peer (protoo or broadcaster) is gone (contract 1.3).
+  void close_if_empty(const std::string& room_id);
   const std::map<std::string, std::unique_ptr<Room>>& rooms() const { return rooms_; }
   const std::vector<dp::Worker*>& workers() const { return workers_; }
   const nlohmann::json& router_capabilities() const { return router_capabilities_; }
@@ -37,6 +40,8 @@ class RoomRegistry {
   DataplaneIds ids_;
   std::unique_ptr<WebRtcPlumbing> plumbing_;  // before the rooms: they unregister from it
   std::map<std::string, std::unique_ptr<Room>> rooms_;
+  boost::asio::io_context* io_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // FNV-1a 64 of the room id modulo worker_count: stable across runs and builds.

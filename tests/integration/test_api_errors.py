@@ -84,9 +84,10 @@ def api_cases(weir):
     expect_error(weir, "POST", prod, 400, ["rtpParameters"], body={"kind": "video"})
     expect_error(weir, "POST", prod, 400, ["ssrc"],
                  body={"kind": "video", "rtpParameters": {"codecs": [vp8], "encodings": [{}]}})
-    expect_error(weir, "POST", prod, 400, ["simulcast producers are not supported yet"],
+    # Simulcast by RID needs the rtp-stream-id header extension to tell the encodings apart.
+    expect_error(weir, "POST", prod, 400, ["rtp-stream-id"],
                  body={"kind": "video", "rtpParameters": {"codecs": [vp8],
-                                                          "encodings": [{"ssrc": 1}, {"ssrc": 2}]}})
+                                                          "encodings": [{"rid": "r0"}, {"rid": "r1"}]}})
     expect_error(weir, "POST", prod, 400, ["clockRate"],
                  body={"kind": "video", "rtpParameters": {
                      "codecs": [{"mimeType": "video/VP8", "payloadType": 101, "clockRate": "90000"}],

@@ -279,12 +279,14 @@ TEST_F(ControlTest, ProducerErrors) {
   const std::string t = transport("b")["id"];
   json simulcast = vp8_producer_body();
   simulcast["rtpParameters"]["encodings"] = {{{"rid", "r0"}}, {{"rid", "r1"}}};
+  // Simulcast by RID needs the rtp-stream-id extension to tell the encodings apart.
   expect_error(control_->create_producer("r", "b", t, simulcast), 400,
-               "simulcast producers are not supported yet");
+               "invalid field body.rtpParameters.encodings[0].rid (the rtp-stream-id header "
+               "extension is not negotiated)");
   json no_ssrc = opus_producer_body();
   no_ssrc["rtpParameters"].erase("encodings");
   expect_error(control_->create_producer("r", "b", t, no_ssrc), 400,
-               "missing field body.rtpParameters.encodings[0].ssrc");
+               "missing field body.rtpParameters.encodings[0].ssrc (or rid)");
   json h265 = vp8_producer_body();
   h265["rtpParameters"]["codecs"][0]["mimeType"] = "video/H265";
   expect_error(control_->create_producer("r", "b", t, h265), 500,
