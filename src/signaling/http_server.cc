@@ -35,9 +35,9 @@ using control::ApiResult;
 
 namespace {
 
-// How long a closing connection waits for the client's TLS close_notify (reading and
-// discarding what it still sends), so that closing with unread data does not reset the
-// connection before the client has read our error response.
+// How long a closing connection keeps reading (and discarding) what the client still
+// sends, so that closing with unread data does not reset the connection before the client
+// has read our error response.
 constexpr std::chrono::milliseconds kLingerTime{5000};
 
 std::string peer_name(const tcp::socket& socket) {
@@ -205,7 +205,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // The API's routes come first; what is not one of them may be a file of the web app.
       std::string_view target = request_.target();
       bool api_path = target.substr(0, 7) == "/rooms/" || target.substr(0, 6) == "/rooms";
-      if (routed.error.status == 404 && !api_path &&
+      if (routed.error.status == 404 && !api_path && !shared_->config.web_root.empty() &&
           (request_.method() == http::verb::get || request_.method() == http::verb::head)) {
         return serve_static();
       }
@@ -257,9 +257,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const HttpServerConfig& c = shared_->config;
     StaticTarget t = resolve_static_target(request_.target());
     if (t.status != 200) return respond(ApiResult::error(t.status, t.reason), {}, !request_.keep_alive());
-    if (c.web_root.empty()) {
-      return respond(ApiResult::error(404, "no web root configured"), {}, !request_.keep_alive());
-    }
     StaticFile f = read_static_file(c.web_root, t.relative, c.max_static_file_bytes);
     if (f.status != 200) {
       return respond(ApiResult::error(f.status, f.reason), {}, !request_.keep_alive());
@@ -329,12 +326,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
-  // TLS close_notify, then wait (bounded) for the client's: closing at once with data
-  // still unread would reset the connection under the client's read of our answer.
+  // Half-close the TCP connection, then read (and discard) what the client still sends
+  // until it closes too, bounded: closing at once with data still unread would reset the
+  // connection under the client's read of our answer (a client that is still sending a
+  // refused body, say). No TLS close_notify: the answer's Content-Length delimits it, and
+  // OpenSSL refuses to read application data after sending one.
   void linger_close() {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
     lowest().expires_after(std::min<std::chrono::milliseconds>(kLingerTime,
                                                                shared_->config.idle_timeout));
-    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
   }
 
   void close() {
@@ -350,6 +361,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
   std::string request_line_;
+  std::array<char, 4096> drain_buffer_{};
 };
 
 void accept_next(HttpServer::Shared* shared);
