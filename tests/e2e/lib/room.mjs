@@ -1,7 +1,12 @@
 // A test file's fixture: one weir, one chromium, and helpers to open peers in a room.
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before } from 'node:test';
-import { launchBrowser, Peer } from './browser.mjs';
+import { artifactDir, launchBrowser, Peer } from './browser.mjs';
 import { Weir } from './weir.mjs';
+
+// node --test runs each file in its own process: argv[1] is the file.
+const fileName = path.basename(process.argv[1] || 'e2e', '.test.mjs');
 
 let roomCounter = 0;
 
@@ -40,6 +45,15 @@ export function useWeirAndBrowser({ weirArgs = [] } = {}) {
     fixture.browser = await launchBrowser();
   });
   after(async () => {
+    // What the pages still open at the end show, and weir's log: for looking at failures.
+    for (const p of fixture.peers) {
+      if (!p.page.isClosed()) {
+        await p.page.screenshot({ path: path.join(artifactDir(), `${fileName}-${p.id}-end.png`) }).catch(() => {});
+      }
+    }
+    if (fixture.weir) {
+      try { copyFileSync(fixture.weir.logPath, path.join(artifactDir(), `${fileName}-weir.log`)); } catch { /* no log */ }
+    }
     await fixture.closeAll();
     if (fixture.browser) await fixture.browser.close().catch(() => {});
     if (fixture.weir) await fixture.weir.stop();

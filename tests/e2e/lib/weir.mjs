@@ -1,7 +1,7 @@
 // The real weir binary for one test file: started on free ports with --web-root pointing
 // at the built demo app, talked to over HTTPS (its self-signed certificate is accepted),
 // and stopped by PID with SIGTERM; a non-zero exit fails the test.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -31,6 +31,12 @@ export function freeTcpPort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+let helpText = null;
+function weirHas(option) {
+  if (helpText === null) helpText = execFileSync(weirBinary(), ['--help'], { encoding: 'utf8' });
+  return helpText.includes(option);
+}
+
 export class Weir {
   constructor({ extraArgs = [], webRoot = path.join(repoRoot, 'web', 'dist') } = {}) {
     this.extraArgs = extraArgs;
@@ -52,6 +58,8 @@ export class Weir {
       '--web-root', this.webRoot,
       ...this.extraArgs,
     ];
+    // The generated TLS certificate goes to a private state dir, not the user's.
+    if (weirHas('--state-dir')) args.push('--state-dir', this.logDir);
     const log = openSync(this.logPath, 'w');
     this.proc = spawn(weirBinary(), args, { stdio: ['ignore', log, log] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
