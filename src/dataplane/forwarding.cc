@@ -448,7 +448,14 @@ uint8_t ForwardingTables::keyframe_stream(const ConsumerState& c) {
 void ForwardingTables::retarget(ConsumerState& c, uint64_t now_ns) {
   ProducerState& p = *c.producer;
   c.target_layer = choose_spatial_layer(p.active_layers, p.stream_count, c.preferred_spatial_layer);
-  if (c.target_layer != c.current_layer && !c.paused) request_keyframe(p, c.target_layer, now_ns);
+  if (c.target_layer == c.current_layer || c.paused || p.paused) return;
+  // Asked again every interval until the key frame comes; the ticks in between are not
+  // requests, so they are not counted as throttled ones either.
+  const ProducerStream& s = p.streams[c.target_layer];
+  if (s.last_keyframe_request_ns == 0 ||
+      now_ns - s.last_keyframe_request_ns >= options_.keyframe_request_interval_ns) {
+    request_keyframe(p, c.target_layer, now_ns);
+  }
 }
 
 void ForwardingTables::on_request_consumer_keyframe(const RequestConsumerKeyFrame& c) {
