@@ -529,6 +529,67 @@ TEST_F(Simulcast, ConsumerKeyFrameRequestsGoToTheLayerItForwards) {
   EXPECT_EQ(pli_ssrcs(sender, 200), (std::multiset<uint32_t>{101}));
 }
 
+TEST_F(Simulcast, H264SwitchesAtTheKeyFramesFirstPacket) {
+  Endpoint sender, receiver;
+  AddProducer p = simulcast_producer();
+  p.codec = wire::CodecKind::h264;
+  p.encoding_count = 2;
+  setup(receiver, p, consumer(1));
+  // Chrome's H.264 key frame: STAP-A with SPS and PPS, then the IDR slice in FU-A pieces.
+  const std::vector<uint8_t> stap = {0x78, 0x00, 0x04, 0x67, 0x42, 0xe0, 0x1f,
+                                     0x00, 0x04, 0x68, 0xce, 0x3c, 0x80};
+  const std::vector<uint8_t> idr_start = {0x7c, 0x85, 0x88, 0x84, 0x00};
+  const std::vector<uint8_t> idr_middle = {0x7c, 0x05, 0x12, 0x34, 0x00};
+  const std::vector<uint8_t> delta = {0x41, 0x9a, 0x02, 0x00};
+  uint16_t seq[2] = {100, 700};
+  auto send = [&](int layer, const std::vector<uint8_t>& payload, bool with_rid = false) {
+    RtpSpec s;
+    s.pt = kVideoPt;
+    s.ssrc = 100u + static_cast<uint32_t>(layer);
+    s.seq = seq[layer]++;
+    s.ts = 1000u * s.seq;
+    if (with_rid)
+      s.extensions = {{kMidExt, text("v")}, {kRidExt, {'r', static_cast<uint8_t>('0' + layer)}}};
+    s.payload = payload;
+    s.payload.push_back(static_cast<uint8_t>(layer));
+    sender.send_to(in_, make_rtp(s));
+  };
+  send(0, delta, true);
+  send(1, delta, true);
+  send(1, idr_middle);  // the middle of a key frame starts nothing
+  send(1, stap);
+  send(1, idr_start);
+  send(1, idr_middle);
+  send(0, delta);
+  ASSERT_TRUE(wait_for([&] { return pc_->packets.get() == 7; }));
+  std::vector<std::pair<uint16_t, int>> got;  // (seq, layer)
+  auto collect = [&] {
+    receiver.set_timeout(100);
+    for (auto d = receiver.receive(); !d.empty(); d = receiver.receive()) {
+      wire::RtpPacketView v;
+      ASSERT_TRUE(wire::RtpPacketView::parse(d.data(), d.size(), v));
+      got.emplace_back(v.sequence_number(), v.payload()[v.payload_size() - 1]);
+    }
+  };
+  collect();
+  ASSERT_EQ(got.size(), 3u);  // STAP-A, IDR start, IDR middle of layer 1
+  run(SetConsumerPreferredLayers{kConsumer, 0, kHighestLayer});
+  send(0, idr_middle);
+  send(0, stap);
+  send(0, idr_start);
+  send(1, delta);
+  send(0, delta);
+  ASSERT_TRUE(wait_for([&] { return pc_->packets.get() == 12; }));
+  collect();
+  ASSERT_EQ(got.size(), 6u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].second, i < 3 ? 1 : 0) << i;
+    if (i > 0) {
+      EXPECT_EQ(static_cast<uint16_t>(got[i].first - got[i - 1].first), 1) << i;
+    }
+  }
+}
+
 TEST_F(Simulcast, MidOnlyStreamIsLearnedFromItsMid) {
   Endpoint sender, receiver;
   in_ = add_transport(1, true);
