@@ -42,6 +42,13 @@ struct Vp8Continuity {
 
   // The next packet sent is d's: it follows the last one sent (+1).
   void resync(const wire::Vp8Descriptor& d);
+  // Frames before d's were left out (higher temporal layers): its picture id follows the
+  // last one sent; TL0PICIDX keeps its mapping (TL0 frames are never left out).
+  void skip_to(const wire::Vp8Descriptor& d) {
+    if (d.has_picture_id && started) {
+      picture_id_offset = static_cast<uint16_t>(d.picture_id - (last_picture_id + 1));
+    }
+  }
   uint16_t map_picture_id(uint16_t in, bool long_id) const {
     return static_cast<uint16_t>((in - picture_id_offset) & (long_id ? 0x7FFF : 0x7F));
   }
