@@ -145,6 +145,7 @@ struct RtpContinuity {
   // The first input number of the current offsets. A packet older than it that arrives
   // late would be numbered into what was already sent: it is not forwarded (the consumer's
   // NACK gets it through the segment it belongs to). Checked until the stream is well past.
+  static constexpr int16_t kLateWindow = 512;
   uint16_t first_in_seq = 0;
   bool guard_late = false;
 
@@ -156,8 +157,10 @@ struct RtpContinuity {
   bool is_late(uint16_t in_seq) {
     if (!guard_late) return false;
     const auto ahead = static_cast<int16_t>(in_seq - first_in_seq);
-    if (ahead < 0) return true;
-    if (ahead > 1024) guard_late = false;  // reordering never reaches this far
+    // Far behind is not reordering but the sender's numbering jumping (a restart): that
+    // goes through as before.
+    if (ahead < 0) return ahead > -kLateWindow;
+    if (ahead > kLateWindow) guard_late = false;  // reordering never reaches this far
     return false;
   }
   uint16_t map_seq(uint16_t in_seq) const { return static_cast<uint16_t>(in_seq - seq_offset); }
