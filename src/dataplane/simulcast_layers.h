@@ -57,11 +57,12 @@ struct Vp8Continuity {
   void sent(const wire::Vp8Descriptor& d, uint16_t out_picture_id, uint8_t out_tl0);
 };
 
-// The last few segments of a consumer, newest last. Older segments are forgotten: a NACK
-// for them is not answered (the packets left the retransmission history long ago anyway).
+// The last segments of a consumer, newest last. Older segments are forgotten: a NACK for
+// them is not answered. Left-out temporal layers start a segment every other frame or so,
+// hence 32 (512 bytes a consumer): about a second of TL0-only video.
 class LayerSegments {
  public:
-  static constexpr size_t kCapacity = 4;
+  static constexpr size_t kCapacity = 32;
 
   void start(const LayerSegment& s) {
     segments_[next_ % kCapacity] = s;
