@@ -92,10 +92,18 @@ step "install deps" bash scripts/install-deps.sh
 step "layering" bash scripts/check-layering.sh
 
 step "build (werror)" bash scripts/build.sh --werror
-if last_ok "build (werror)"; then
+build_ok=0
+last_ok "build (werror)" && build_ok=1
+if ((build_ok)); then
   step "tests (unit + integration)" meson test -C "$build" --print-errorlogs --suite unit --suite integration
 else
   skip_failed "tests (unit + integration)" "build (werror)"
+fi
+# The browser tests: the demo web app is built by the step itself (npm ci + esbuild).
+if ((build_ok)); then
+  step "e2e (chromium)" bash scripts/test-e2e.sh "$build/src/app/weir"
+else
+  skip_failed "e2e (chromium)" "build (werror)"
 fi
 
 step "build (asan+ubsan)" bash scripts/build.sh --werror --sanitize

@@ -13,6 +13,9 @@
 #ifndef WEIR_VERSION
 #define WEIR_VERSION "unknown"
 #endif
+#ifndef WEIR_DEFAULT_WEB_ROOT
+#define WEIR_DEFAULT_WEB_ROOT "web/dist"
+#endif
 
 namespace weir::app {
 namespace {
@@ -34,6 +37,14 @@ enum class Opt {
   dtls_certificate_file,
   dtls_private_key_file,
   keyframe_request_interval,
+  tls_certificate_file,
+  tls_private_key_file,
+  state_dir,
+  web_root,
+  max_ws_message_bytes,
+  max_ws_queued_bytes,
+  ws_request_rate,
+  ws_request_burst,
 };
 
 enum class Kind { text, number };
@@ -74,7 +85,9 @@ const OptionInfo kOptions[] = {
      "UDP I/O: auto (io_uring, else recvmmsg), io_uring (same, but warns loudly when it has to "
      "fall back) or recvmmsg (always the fallback)."},
     {Opt::max_http_connections, "maxHttpConnections", "max-http-connections", "N", Kind::number, 1,
-     1000000, "1024", "Open HTTP connections at most; more are answered 503 and closed."},
+     1000000, "1024",
+     "Open HTTPS connections at most, protoo WebSockets included; more are answered 503 and "
+     "closed."},
     {Opt::max_http_body_bytes, "maxHttpBodyBytes", "max-http-body-bytes", "BYTES", Kind::number, 1,
      1ull << 30, "1048576", "Largest HTTP request body; larger ones are answered 413."},
     {Opt::webrtc_server_port, "webRtcServerPort", "webrtc-server-port", "PORT", Kind::number, 0,
@@ -96,6 +109,32 @@ const OptionInfo kOptions[] = {
      Kind::number, 0, 60000, "500",
      "Key-frame requests (PLI/FIR) to one producer are sent at most once per this many "
      "milliseconds; the consumers' requests in between share the key frame it brings."},
+    {Opt::tls_certificate_file, "tlsCertificateFile", "tls-certificate-file", "FILE", Kind::text,
+     0, 0, "generated",
+     "PEM certificate (chain) of the HTTPS/WSS port; needs tlsPrivateKeyFile. Without it a "
+     "self-signed certificate for localhost and 127.0.0.1 is generated on the first run and "
+     "kept in stateDir."},
+    {Opt::tls_private_key_file, "tlsPrivateKeyFile", "tls-private-key-file", "FILE", Kind::text, 0,
+     0, "none", "PEM private key (unencrypted) of tlsCertificateFile."},
+    {Opt::state_dir, "stateDir", "state-dir", "DIR", Kind::text, 0, 0,
+     "$XDG_STATE_HOME/weir, else ~/.local/state/weir",
+     "Directory for state kept across runs: the generated TLS certificate and key."},
+    {Opt::web_root, "webRoot", "web-root", "DIR", Kind::text, 0, 0, WEIR_DEFAULT_WEB_ROOT,
+     "Directory of the demo web app served at https://host:port/ (index.html and its files). "
+     "The default is the source tree's web/dist."},
+    {Opt::max_ws_message_bytes, "maxWsMessageBytes", "max-ws-message-bytes", "BYTES",
+     Kind::number, 1024, 1ull << 30, "960000",
+     "Largest protoo WebSocket message; a larger one closes the connection with 1009."},
+    {Opt::max_ws_queued_bytes, "maxWsQueuedBytes", "max-ws-queued-bytes", "BYTES", Kind::number,
+     65536, 1ull << 32, "4194304",
+     "Output waiting for a WebSocket client beyond this means it is not reading: the "
+     "connection is dropped."},
+    {Opt::ws_request_rate, "wsRequestRate", "ws-request-rate", "N", Kind::number, 0, 1000000, "50",
+     "protoo requests per second one connection may make on average (token bucket; 0: no "
+     "limit). Excess requests are answered 429 \"too many requests\"; a sustained flood (1000 "
+     "refused within 10 s) closes the socket with 1008."},
+    {Opt::ws_request_burst, "wsRequestBurst", "ws-request-burst", "N", Kind::number, 1, 1000000,
+     "200", "Requests a connection may make at once before wsRequestRate applies."},
 };
 
 const OptionInfo* find_by_key(std::string_view key) {
@@ -128,6 +167,10 @@ bool set_number(Config& c, const OptionInfo& o, uint64_t v, const std::string& o
     case Opt::keyframe_request_interval:
       c.keyframe_request_interval_ms = static_cast<uint32_t>(v);
       break;
+    case Opt::max_ws_message_bytes: c.max_ws_message_bytes = v; break;
+    case Opt::max_ws_queued_bytes: c.max_ws_queued_bytes = v; break;
+    case Opt::ws_request_rate: c.ws_request_rate = static_cast<uint32_t>(v); break;
+    case Opt::ws_request_burst: c.ws_request_burst = static_cast<uint32_t>(v); break;
     default: break;
   }
   return true;
@@ -149,6 +192,10 @@ bool set_text(Config& c, const OptionInfo& o, const std::string& v, const std::s
     case Opt::dtls_private_key_file:
       c.dtls_private_key_file = v;
       break;
+    case Opt::tls_certificate_file: c.tls_certificate_file = v; break;
+    case Opt::tls_private_key_file: c.tls_private_key_file = v; break;
+    case Opt::state_dir: c.state_dir = v; break;
+    case Opt::web_root: c.web_root = v; break;
     case Opt::log_level:
       if (!log::parse_level(v, c.log_level)) return bad("one of trace, debug, info, warn, error, off");
       break;
@@ -331,6 +378,10 @@ bool validate_config(const Config& c, std::string* error) {
     *error = "dtlsCertificateFile and dtlsPrivateKeyFile must be given together";
     return false;
   }
+  if (c.tls_certificate_file.empty() != c.tls_private_key_file.empty()) {
+    *error = "tlsCertificateFile and tlsPrivateKeyFile must be given together";
+    return false;
+  }
   if (c.webrtc_server_port != 0 && c.webrtc_server_port + c.workers - 1 > 65535) {
     *error = "webRtcServerPort (" + std::to_string(c.webrtc_server_port) +
              ") + workers - 1 must "
@@ -409,14 +460,17 @@ CommandLine parse_command_line(int argc, char* const* argv) {
 
 const char* weir_version() { return WEIR_VERSION; }
 
+const char* default_web_root() { return WEIR_DEFAULT_WEB_ROOT; }
+
 std::string version_text() { return std::string("weir ") + WEIR_VERSION + "\n"; }
 
 std::string usage_text() {
   std::string s =
       "Usage: weir [OPTIONS]\n"
-      "weir is a WebRTC selective forwarding unit. It serves the broadcaster HTTP API\n"
-      "and forwards RTP/SRTP between the plain and WebRTC (ICE-lite, DTLS-SRTP)\n"
-      "transports created through it.\n"
+      "weir is a WebRTC selective forwarding unit. On one HTTPS port it serves the\n"
+      "broadcaster API, protoo rooms over WebSocket (wss://host:port/?roomId=&peerId=)\n"
+      "and the demo web app, and it forwards RTP/SRTP between the plain and WebRTC\n"
+      "(ICE-lite, DTLS-SRTP) transports created through them.\n"
       "\n"
       "Options (command-line flags override the configuration file):\n";
   for (const OptionInfo& o : kOptions) {
@@ -448,7 +502,15 @@ std::string usage_text() {
       "    \"maxHttpBodyBytes\": 1048576,",
       "    \"webRtcServerPort\": 44444,",
       "    \"iceConsentTimeout\": 30,",
-      "    \"keyFrameRequestInterval\": 500",
+      "    \"keyFrameRequestInterval\": 500,",
+      "    \"tlsCertificateFile\": \"/etc/weir/cert.pem\",",
+      "    \"tlsPrivateKeyFile\": \"/etc/weir/key.pem\",",
+      "    \"stateDir\": \"/var/lib/weir\",",
+      "    \"webRoot\": \"/usr/share/weir/web\",",
+      "    \"maxWsMessageBytes\": 960000,",
+      "    \"maxWsQueuedBytes\": 4194304,",
+      "    \"wsRequestRate\": 50,",
+      "    \"wsRequestBurst\": 200",
   };
   for (const char* line : example) s += std::string(line) + "\n";
   s +=

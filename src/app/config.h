@@ -20,6 +20,9 @@ enum class IoEngine {
 };
 const char* io_engine_name(IoEngine engine);  // "auto", "io_uring", "recvmmsg"
 
+// The source tree's web/dist (a compile-time define), where `web` builds the demo app.
+const char* default_web_root();
+
 struct Config {
   std::string listen_ip = "127.0.0.1";  // media (UDP) sockets bind here
   std::string announced_address;        // told to clients instead of listen_ip; empty: none
@@ -37,6 +40,15 @@ struct Config {
   std::string dtls_certificate_file;  // empty: a certificate is generated at start
   std::string dtls_private_key_file;
   uint32_t keyframe_request_interval_ms = 500;
+  // HTTPS/WSS (one port: http_ip:http_port).
+  std::string tls_certificate_file;  // empty: self-signed, generated once into state_dir
+  std::string tls_private_key_file;
+  std::string state_dir;             // empty: $XDG_STATE_HOME/weir or ~/.local/state/weir
+  std::string web_root = default_web_root();  // the demo web app's files
+  uint64_t max_ws_message_bytes = 960000;
+  uint64_t max_ws_queued_bytes = 4194304;
+  uint32_t ws_request_rate = 50;     // protoo requests per second per connection; 0: no limit
+  uint32_t ws_request_burst = 200;
   std::string config_file;              // the --config file read, if any
 };
 

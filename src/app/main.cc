@@ -22,6 +22,7 @@
 #include "dataplane/srtp_session.h"
 #include "dataplane/worker.h"
 #include "signaling/http_server.h"
+#include "signaling/tls_context.h"
 
 namespace {
 
@@ -140,21 +141,42 @@ int run(const app::Config& config) {
   auto control = std::make_unique<control::Control>(cc, worker_ptrs, &control_ctx);
   std::thread control_thread([&control_ctx] { control_ctx.run(); });
 
+  signaling::TlsOptions tls;
+  tls.certificate_file = config.tls_certificate_file;
+  tls.private_key_file = config.tls_private_key_file;
+  tls.state_dir = config.state_dir.empty() ? signaling::default_state_dir() : config.state_dir;
+  signaling::TlsSetup tls_setup = signaling::make_tls_setup(tls, &error);
+
   signaling::HttpServerConfig hc;
+  hc.tls = tls_setup.context;
+  hc.web_root = config.web_root;
+  hc.websocket.max_message_bytes = config.max_ws_message_bytes;
+  hc.websocket.max_queued_bytes = config.max_ws_queued_bytes;
+  hc.websocket.requests_per_second = config.ws_request_rate;
+  hc.websocket.request_burst = config.ws_request_burst;
   hc.ip = config.http_ip;
   hc.port = config.http_port;
   hc.max_connections = config.max_http_connections;
   hc.max_body_bytes = config.max_http_body_bytes;
   hc.server_name = std::string("weir/") + app::weir_version();
   signaling::HttpServer server(hc, control_ctx, *control);
-  bool serving = server.start(&error);
+  bool serving = false;
+  if (!tls_setup.context) {
+    LOG_ERROR("app", "%s", error.c_str());
+  } else {
+    LOG_INFO("app", "TLS certificate %s, sha-256 fingerprint %s", tls_setup.description.c_str(),
+             tls_setup.fingerprint_sha256.c_str());
+    serving = server.start(&error);
+    if (!serving) LOG_ERROR("app", "%s", error.c_str());
+  }
   if (serving) {
     std::string media = config.listen_ip;
     if (!config.announced_address.empty()) media += " (announced as " + config.announced_address + ")";
     LOG_INFO("app",
-             "weir %s ready: broadcaster API on http://%s:%u, media on %s UDP %u-%u, "
-             "%u dataplane worker%s (%s)",
-             app::weir_version(), url_host(config.http_ip).c_str(), server.port(), media.c_str(),
+             "weir %s ready: HTTPS and protoo WebSocket on https://%s:%u (web app from %s), "
+             "media on %s UDP %u-%u, %u dataplane worker%s (%s)",
+             app::weir_version(), url_host(config.http_ip).c_str(), server.port(),
+             config.web_root.c_str(), media.c_str(),
              config.rtc_min_port, config.rtc_max_port, config.workers,
              config.workers == 1 ? "" : "s", engine);
 
@@ -162,8 +184,6 @@ int run(const app::Config& config) {
     while (sigwait(&stop_signals, &signal) != 0) {
     }
     LOG_INFO("app", "%s received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  } else {
-    LOG_ERROR("app", "%s", error.c_str());
   }
 
   // Reverse order: no new requests, then the control thread finishes what it has (requests

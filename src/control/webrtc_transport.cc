@@ -88,7 +88,12 @@ json WebRtcTransport::describe() const {
                                           {"protocol", "udp"},
                                           {"port", port_},
                                           {"type", "host"}}})},
-          {"dtlsParameters", {{"role", "auto"}, {"fingerprints", std::move(fingerprints)}}}};
+          {"dtlsParameters", {{"role", "auto"}, {"fingerprints", std::move(fingerprints)}}},
+          {"sctpParameters",
+           {{"port", 5000},
+            {"OS", sctp_options_.os},
+            {"MIS", sctp_options_.mis},
+            {"maxMessageSize", sctp_options_.max_message_size}}}};
 }
 
 std::vector<dp::Command> WebRtcTransport::connect(const json& body) {
@@ -140,6 +145,7 @@ json WebRtcTransport::restart_ice() {
 
 void WebRtcTransport::close() {
   dtls_timer_.cancel();
+  if (sctp_) sctp_->close();  // its ABORT goes out before DTLS's close_notify
   if (dtls_.state() == dp::DtlsState::connected) dtls_.close();  // close_notify goes down now
   const bool was_closed = ice_.state() == IceState::closed;
   ice_.close();
@@ -259,12 +265,14 @@ void WebRtcTransport::on_dtls_connected(const dp::DtlsSrtpKeys& keys) {
   if (!inbound || !outbound) {
     LOG_ERROR("control", "webrtc transport %s: DTLS done but SRTP cannot start: %s", id().c_str(),
               error.c_str());
-    return;
+  } else {
+    srtp_suite_ = dp::srtp_suite_name(keys.suite);
+    LOG_INFO("control", "webrtc transport %s: DTLS connected (%s), SRTP %s", id().c_str(),
+             dtls_role_ ? role_name(*dtls_role_) : "?", srtp_suite_.c_str());
+    worker_.post(dp::SetTransportSrtp{dp_id(), inbound.release(), outbound.release()});
   }
-  srtp_suite_ = dp::srtp_suite_name(keys.suite);
-  LOG_INFO("control", "webrtc transport %s: DTLS connected (%s), SRTP %s", id().c_str(),
-           dtls_role_ ? role_name(*dtls_role_) : "?", srtp_suite_.c_str());
-  worker_.post(dp::SetTransportSrtp{dp_id(), inbound.release(), outbound.release()});
+  // DataChannels need no SRTP: they start either way.
+  start_sctp();
 }
 
 void WebRtcTransport::on_dtls_failed(const std::string& reason) {
@@ -275,6 +283,8 @@ void WebRtcTransport::on_dtls_failed(const std::string& reason) {
 
 void WebRtcTransport::on_dtls_closed() {
   LOG_INFO("control", "webrtc transport %s: the peer closed DTLS", id().c_str());
+  // Nothing reaches the peer any more: the association ends with the DTLS connection.
+  if (sctp_) sctp_->close();
 }
 
 void WebRtcTransport::note_dtls_state() {
@@ -296,6 +306,7 @@ json WebRtcTransport::stats() const {
                {"iceRole", "controlled"},
                {"iceState", ice_state_name(ice_.state())},
                {"dtlsState", dp::dtls_state_name(dtls_.state())},
+               {"sctpState", sctp_state()},
                {"availableOutgoingBitrate", c.available_bitrate_bps.get()},
                {"rembBitrate", c.remb_bps.get()},
                {"advertisedIncomingBitrate", c.advertised_bitrate_bps.get()},
@@ -316,33 +327,108 @@ json WebRtcTransport::stats() const {
   if (dtls_role_) item["dtlsRole"] = role_name(*dtls_role_);
   if (!srtp_suite_.empty()) item["srtpCryptoSuite"] = srtp_suite_;
   if (!dtls_failure_.empty()) item["dtlsFailure"] = dtls_failure_;
+  if (sctp_) {
+    const SctpCounters& sc = sctp_->counters();
+    item["sctpMessagesReceived"] = sc.messages_received;
+    item["sctpBytesReceived"] = sc.bytes_received;
+    item["sctpMessagesSent"] = sc.messages_sent;
+    item["sctpBytesSent"] = sc.bytes_sent;
+    item["sctpSendBufferFull"] = sc.send_buffer_full;
+    item["sctpSendRefused"] = sc.send_refused;
+    item["sctpMessagesAbandoned"] = sc.messages_abandoned;
+    item["sctpOversizeDropped"] = sc.oversize_dropped;
+    item["sctpDcepMalformed"] = sc.dcep_malformed;
+    item["sctpDataChannelsOpened"] = sc.dcep_opens;
+    item["sctpStreamResetsReceived"] = sc.stream_resets_received;
+    item["sctpStreamResetsSent"] = sc.stream_resets_sent;
+    item["sctpPacketsReceived"] = sc.packets_received;
+    item["sctpPacketsSent"] = sc.packets_sent;
+    item["sctpPacketsUndeliverable"] = sctp_packets_undeliverable_;
+  }
   return json::array({item});
 }
 
-// The SCTP association arrives with the DataChannel work; until then the transport
-// advertises nothing and refuses to send.
+// DataChannels: one SCTP association over this transport's DTLS.
 void WebRtcTransport::set_sctp_streams(uint16_t os, uint16_t mis) {
-  sctp_os_ = os;
-  sctp_mis_ = mis;
+  if (sctp_) {
+    LOG_WARN("control", "webrtc transport %s: SCTP streams set after the association started",
+             id().c_str());
+    return;
+  }
+  sctp_options_.os = os == 0 ? 1 : os;
+  sctp_options_.mis = mis == 0 ? 1 : mis;
 }
 
-size_t WebRtcTransport::sctp_max_message_size() const { return 262144; }
+size_t WebRtcTransport::sctp_max_message_size() const { return sctp_options_.max_message_size; }
 
-std::string WebRtcTransport::sctp_state() const { return "new"; }
+std::string WebRtcTransport::sctp_state() const {
+  return sctp_ ? sctp_state_name(sctp_->state()) : sctp_state_name(SctpState::fresh);
+}
 
 void WebRtcTransport::set_sctp_message_handler(SctpMessageHandler handler) {
   sctp_handler_ = std::move(handler);
 }
 
-bool WebRtcTransport::send_sctp_message(const SctpStreamParameters& params, uint32_t ppid,
-                                        const uint8_t* data, size_t len) {
-  (void)params;
-  (void)ppid;
-  (void)data;
-  (void)len;
-  return false;
+void WebRtcTransport::set_sctp_data_channel_open_handler(SctpDataChannelOpenHandler handler) {
+  sctp_open_handler_ = std::move(handler);
 }
 
-void WebRtcTransport::close_sctp_stream(uint16_t stream_id) { (void)stream_id; }
+void WebRtcTransport::set_sctp_stream_closed_handler(SctpStreamClosedHandler handler) {
+  sctp_closed_handler_ = std::move(handler);
+}
+
+bool WebRtcTransport::send_sctp_message(const SctpStreamParameters& params, uint32_t ppid,
+                                        const uint8_t* data, size_t len) {
+  if (!sctp_) return false;
+  return sctp_->send(params, ppid, data, len) == SctpAssociation::SendResult::sent;
+}
+
+void WebRtcTransport::close_sctp_stream(uint16_t stream_id) {
+  if (sctp_) sctp_->reset_stream(stream_id);
+}
+
+const SctpDataChannelOpen* WebRtcTransport::sctp_data_channel(uint16_t stream_id) const {
+  return sctp_ ? sctp_->data_channel(stream_id) : nullptr;
+}
+
+void WebRtcTransport::start_sctp() {
+  if (sctp_) return;
+  try {
+    SctpAssociation::Listener& listener = *this;  // a private base: converted here
+    sctp_options_.name = "webrtc transport " + id();
+    sctp_ = std::make_unique<SctpAssociation>(io_, listener, sctp_options_);
+  } catch (const std::exception& e) {
+    LOG_ERROR("control", "webrtc transport %s: SCTP cannot start: %s; no DataChannels",
+              id().c_str(), e.what());
+    return;
+  }
+  // Both ends send INIT (RFC 8841): whichever DTLS role we have.
+  sctp_->connect();
+}
+
+void WebRtcTransport::on_dtls_application_data(const uint8_t* data, size_t len) {
+  if (sctp_) sctp_->on_packet(data, len);
+}
+
+void WebRtcTransport::on_sctp_packet(const uint8_t* data, size_t len) {
+  if (!dtls_.send_application_data(data, len)) ++sctp_packets_undeliverable_;
+}
+
+void WebRtcTransport::on_sctp_state(SctpState state) {
+  LOG_INFO("control", "webrtc transport %s: SCTP %s", id().c_str(), sctp_state_name(state));
+  emit(WebRtcTransportEvent::Kind::sctp_state, sctp_state_name(state));
+}
+
+void WebRtcTransport::on_sctp_message(const SctpMessage& message) {
+  if (sctp_handler_) sctp_handler_(message);
+}
+
+void WebRtcTransport::on_sctp_data_channel_open(const SctpDataChannelOpen& open) {
+  if (sctp_open_handler_) sctp_open_handler_(open);
+}
+
+void WebRtcTransport::on_sctp_stream_closed(uint16_t stream_id) {
+  if (sctp_closed_handler_) sctp_closed_handler_(stream_id);
+}
 
 }  // namespace weir::control

@@ -2,9 +2,10 @@
 // endpoint, on the control thread. The worker passes up every STUN and DTLS datagram of
 // the transport; this class answers ICE checks, tells the worker which tuples are valid and
 // where media goes, runs the DTLS handshake (its records go back down in order with the
-// commands) and installs the SRTP keys it yields. States and their events follow
-// mediasoup: iceState new/connected/completed/disconnected/closed, dtlsState
-// new/connecting/connected/failed/closed.
+// commands) and installs the SRTP keys it yields; once DTLS is up it runs the SCTP
+// association of the transport's DataChannels over it. States and their events follow
+// mediasoup: iceState new/connected/completed/disconnected/closed, dtlsState and
+// sctpState new/connecting/connected/failed/closed.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "control/ice_lite_server.h"
+#include "control/sctp_association.h"
 #include "control/transport.h"
 #include "dataplane/dtls_transport.h"
 #include "dataplane/socket_address.h"
@@ -38,24 +40,8 @@ struct WebRtcTransportOptions {
   std::shared_ptr<const dp::DtlsCertificate> certificate;
 };
 
-// How a DataChannel's SCTP stream delivers (contract 5.4): ordered or not, and at most one
-// of a lifetime and a retransmission limit (none: reliable).
-struct SctpStreamParameters {
-  uint16_t stream_id = 0;
-  bool ordered = true;
-  std::optional<uint32_t> max_packet_life_time_ms;
-  std::optional<uint32_t> max_retransmits;
-};
-
-// A DataChannel message that arrived: its stream, its PPID (51 string, 53 binary; 56/57
-// empty string/binary) and its bytes.
-struct SctpMessage {
-  uint16_t stream_id;
-  uint32_t ppid;
-  const uint8_t* data;
-  size_t len;
-};
-using SctpMessageHandler = std::function<void(const SctpMessage&)>;
+using SctpDataChannelOpenHandler = std::function<void(const SctpDataChannelOpen&)>;
+using SctpStreamClosedHandler = std::function<void(uint16_t stream_id)>;
 
 // Something happened to a WebRtcTransport: what changed and its new value.
 struct WebRtcTransportEvent {
@@ -66,7 +52,9 @@ struct WebRtcTransportEvent {
 };
 using WebRtcTransportObserver = std::function<void(const WebRtcTransportEvent&)>;
 
-class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
+class WebRtcTransport : public Transport,
+                        private dp::DtlsTransport::Listener,
+                        private SctpAssociation::Listener {
  public:
   // Binds its socket (unless shared); throws ControlError(refused) when no port is free.
   WebRtcTransport(std::string id, dp::TransportId dp_id, std::string broadcaster_id,
@@ -76,7 +64,7 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
 
   bool is_webrtc() const override { return true; }
   dp::Command take_add_command() override;  // AddWebRtcTransport
-  // {id, iceParameters, iceCandidates, dtlsParameters} (contract 5.3)
+  // {id, iceParameters, iceCandidates, dtlsParameters, sctpParameters} (contract 5.3)
   nlohmann::json describe() const override;
   // {dtlsParameters: {role?, fingerprints}}: the peer's role decides ours (its "client"
   // makes us the DTLS server; "server" or "auto" the client). DTLS starts once ICE has a
@@ -96,21 +84,33 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
 
   // DataChannels: SCTP (usrsctp) over this transport's DTLS, always enabled (field notes:
   // clients may not send sctpCapabilities). OS/MIS from the peer's sctpCapabilities
-  // (1024 each by default); describe() then carries sctpParameters {port: 5000, OS, MIS,
-  // maxMessageSize}. The association starts when DTLS connects.
+  // (1024 each by default; only before DTLS connects); describe() carries sctpParameters
+  // {port: 5000, OS, MIS, maxMessageSize}. The association starts when DTLS connects.
   void set_sctp_streams(uint16_t os, uint16_t mis);
   size_t sctp_max_message_size() const;
   // "new", "connecting", "connected", "failed", "closed" (an sctp_state event on change).
   std::string sctp_state() const;
-  // Every message the peer sends, on the control thread.
+  // Every message the peer sends, on the control thread (SctpMessage's bytes are valid
+  // during the call). The handlers may send on any transport, but must not destroy this one.
   void set_sctp_message_handler(SctpMessageHandler handler);
+  // A channel the peer opened in-band with DCEP (mediasoup-client's channels are
+  // negotiated and send none): already acknowledged; its stream's messages arrive through
+  // the message handler as on any stream.
+  void set_sctp_data_channel_open_handler(SctpDataChannelOpenHandler handler);
+  // The peer reset a stream (it closed that DataChannel); ours is reset in answer.
+  void set_sctp_stream_closed_handler(SctpStreamClosedHandler handler);
   // Sends one message on params.stream_id (with its reliability). false when SCTP is not
   // connected, the message is larger than sctp_max_message_size(), or usrsctp refuses it
-  // (its send buffer is full): counted, never queued without bound.
+  // (its send buffer, 1 MiB, is full): counted, never queued without bound. PPID 51/53
+  // with len 0 are sent as 56/57.
   bool send_sctp_message(const SctpStreamParameters& params, uint32_t ppid, const uint8_t* data,
                          size_t len);
-  // The stream ids must be known to the SCTP layer to reset them on close.
+  // Resets our outgoing stream: the peer closes its DataChannel and resets its own.
   void close_sctp_stream(uint16_t stream_id);
+  // The DCEP channel the peer opened on stream_id, if any.
+  const SctpDataChannelOpen* sctp_data_channel(uint16_t stream_id) const;
+  // nullptr until DTLS connects.
+  const SctpAssociation* sctp() const { return sctp_.get(); }
 
   const IceLiteServer& ice() const { return ice_; }
   dp::DtlsState dtls_state() const { return dtls_.state(); }
@@ -122,6 +122,15 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
   void on_dtls_connected(const dp::DtlsSrtpKeys& keys) override;
   void on_dtls_failed(const std::string& reason) override;
   void on_dtls_closed() override;
+  void on_dtls_application_data(const uint8_t* data, size_t len) override;
+  // SctpAssociation::Listener
+  void on_sctp_packet(const uint8_t* data, size_t len) override;
+  void on_sctp_state(SctpState state) override;
+  void on_sctp_message(const SctpMessage& message) override;
+  void on_sctp_data_channel_open(const SctpDataChannelOpen& open) override;
+  void on_sctp_stream_closed(uint16_t stream_id) override;
+
+  void start_sctp();
 
   void on_stun(const dp::ControlPacket& packet, uint64_t now_ms);
   void maybe_start_dtls(uint64_t now_ms);
@@ -147,9 +156,13 @@ class WebRtcTransport : public Transport, private dp::DtlsTransport::Listener {
   uint64_t stun_malformed_ = 0;
   uint64_t ice_checks_refused_ = 0;
   boost::asio::steady_timer dtls_timer_;
-  uint16_t sctp_os_ = 1024;
-  uint16_t sctp_mis_ = 1024;
+  SctpOptions sctp_options_;
   SctpMessageHandler sctp_handler_;
+  SctpDataChannelOpenHandler sctp_open_handler_;
+  SctpStreamClosedHandler sctp_closed_handler_;
+  uint64_t sctp_packets_undeliverable_ = 0;  // DTLS refused an SCTP packet (not connected)
+  // After dtls_: destroyed first, while DTLS can still carry what it sends.
+  std::unique_ptr<SctpAssociation> sctp_;
 };
 
 }  // namespace weir::control

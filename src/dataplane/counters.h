@@ -79,7 +79,10 @@ struct ProducerCounters {
   // 0 loudest) of the packets that carried one, and how many did. Both only grow, so the
   // control thread averages an interval from two readings without resetting anything.
   Counter audio_level_sum, audio_level_packets;
-  // Simulcast: packets per encoding (index = spatial layer), for scores and stats.
+  // Packets per stream (index = simulcast spatial layer; [0] only for a single stream).
+  // For a simulcast producer, lost and highest_seq above are the sum over its streams,
+  // updated on the worker's tick rather than per packet; jitter and fraction_lost are the
+  // worst stream's.
   Counter encoding_packets[4];
   DropCounters dropped;
 };
@@ -94,6 +97,9 @@ struct ConsumerCounters {
   Counter reported_lost;           // cumulative, as its endpoint reports it
   // Simulcast: the spatial layer forwarded now, plus one (0: nothing forwarded yet).
   Counter current_spatial_layer;
+  // Simulcast: packets of the producer's other layers, not forwarded to this consumer. Not
+  // a drop: the producer sends every layer for whoever wants it.
+  Counter other_layer_packets;
   DropCounters dropped;
 };
 

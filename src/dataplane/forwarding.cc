@@ -212,7 +212,9 @@ void ForwardingTables::on_clear_ice_tuples(const ClearIceTuples& c) {
 void ForwardingTables::on_request_keyframe(const RequestKeyFrame& c) {
   auto it = producers_.find(c.id);
   if (it == producers_.end()) return;
-  request_keyframe(*it->second, now_ns());
+  ProducerState& p = *it->second;
+  const uint64_t now = now_ns();
+  for (uint8_t i = 0; i < p.stream_count; ++i) request_keyframe(p, i, now);
   tx_.flush();
 }
 
@@ -249,8 +251,10 @@ void ForwardingTables::detach_producer(ProducerState* p) {
   for (ConsumerState* c : p->consumers) c->producer = nullptr;
   p->consumers.clear();
   if (p->transport != nullptr) {
-    auto& v = p->transport->producers;
-    v.erase(std::remove(v.begin(), v.end(), p), v.end());
+    TransportState& t = *p->transport;
+    t.producers.erase(std::remove(t.producers.begin(), t.producers.end(), p), t.producers.end());
+    std::erase_if(t.routes, [p](const StreamRoute& r) { return r.producer == p; });
+    t.unlearned_streams -= p->unlearned_streams;
     p->transport = nullptr;
   }
 }
@@ -318,22 +322,17 @@ void ForwardingTables::on_add_producer(const AddProducer& c) {
   auto p = std::make_unique<ProducerState>();
   p->id = c.id;
   p->transport = t->second.get();
-  p->ssrc = c.ssrc;
   p->clock_rate = c.clock_rate;
   p->codec = c.codec;
   p->paused = c.paused;
   p->keyframe_request = c.keyframe_request;
   p->nack = c.nack;
   p->remb = c.remb;
-  p->rtx_ssrc = c.rtx_ssrc;
   p->rtx_apt = c.rtx_apt;
   p->pt_map = c.pt_map;
   p->ext_map = c.ext_map;
   p->transport_cc_ext_id = c.twcc_ext_id;
-  p->stats = RtpReceiveStats(c.clock_rate);
-  if (c.retransmission_packets != 0) {
-    p->history = std::make_unique<RetransmissionBuffer>(pool_, c.retransmission_packets);
-  }
+  p->audio_level_ext_id = c.audio_level_ext_id;
   p->counters = c.counters;
   TransportState& transport = *t->second;
   if (c.remb && !transport.incoming) {
@@ -341,8 +340,8 @@ void ForwardingTables::on_add_producer(const AddProducer& c) {
   }
   if (c.twcc_ext_id != 0 && !transport.transport_cc) {
     transport.transport_cc = std::make_unique<TransportCcReceiver>();
-    transport.transport_cc_media_ssrc = c.ssrc;
   }
+  add_producer_streams(transport, *p, c);
   t->second->producers.push_back(p.get());
   producers_.emplace(c.id, std::move(p));
 }
@@ -352,7 +351,11 @@ void ForwardingTables::on_producer_paused(const SetProducerPaused& c) {
   if (it == producers_.end()) return;
   ProducerState& p = *it->second;
   if (p.paused && !c.paused) {
-    for (ConsumerState* consumer : p.consumers) consumer->sync_required = true;
+    for (ConsumerState* consumer : p.consumers) {
+      consumer->sync_required = true;
+      // Simulcast: resume on a key frame of whichever layer is the target by then.
+      if (p.simulcast()) consumer->current_layer = kNoLayer;
+    }
   }
   p.paused = c.paused;
 }
@@ -392,6 +395,8 @@ void ForwardingTables::on_add_consumer(const AddConsumer& c) {
   consumer->cname = c.cname;
   consumer->cname_len = c.cname_len <= c.cname.size() ? c.cname_len : 0;
   consumer->counters = c.counters;
+  consumer->preferred_spatial_layer = c.preferred_spatial_layer;
+  consumer->preferred_temporal_layer = c.preferred_temporal_layer;
   if (c.twcc_ext_id != 0 && !t->second->bandwidth) {
     t->second->bandwidth = std::make_unique<SendSideBandwidthEstimator>();
     t->second->counters->available_bitrate_bps.set(t->second->bandwidth->available_bitrate_bps());
@@ -399,27 +404,58 @@ void ForwardingTables::on_add_consumer(const AddConsumer& c) {
   map_through_producer(*consumer);
   p->second->consumers.push_back(consumer.get());
   t->second->consumers.push_back(consumer.get());
+  ConsumerState& added = *consumer;
   consumers_.emplace(c.id, std::move(consumer));
+  if (added.producer->simulcast()) {
+    added.current_layer = kNoLayer;
+    retarget(added, now_ns());
+    tx_.flush();
+  }
 }
 
 void ForwardingTables::on_consumer_paused(const SetConsumerPaused& c) {
   auto it = consumers_.find(c.id);
   if (it == consumers_.end()) return;
   ConsumerState& consumer = *it->second;
-  if (consumer.paused && !c.paused) consumer.sync_required = true;
+  const bool resumed = consumer.paused && !c.paused;
   consumer.paused = c.paused;
+  if (!resumed) return;
+  consumer.sync_required = true;
+  if (consumer.producer != nullptr && consumer.producer->simulcast()) {
+    // Resumes on a key frame of the target layer, whatever it forwarded before.
+    consumer.current_layer = kNoLayer;
+    retarget(consumer, now_ns());
+    tx_.flush();
+  }
 }
 
-// Simulcast layer selection lands with the simulcast forwarding; until then a consumer
-// forwards its producer's single stream and these only find their consumer.
 void ForwardingTables::on_set_preferred_layers(const SetConsumerPreferredLayers& c) {
-  (void)consumers_.count(c.id);
+  auto it = consumers_.find(c.id);
+  if (it == consumers_.end()) return;
+  ConsumerState& consumer = *it->second;
+  consumer.preferred_spatial_layer = c.spatial_layer;
+  consumer.preferred_temporal_layer = c.temporal_layer;
+  if (consumer.producer == nullptr || !consumer.producer->simulcast()) return;
+  retarget(consumer, now_ns());
+  tx_.flush();
+}
+
+uint8_t ForwardingTables::keyframe_stream(const ConsumerState& c) {
+  if (c.target_layer != c.current_layer || c.current_layer == kNoLayer) return c.target_layer;
+  return c.current_layer;
+}
+
+void ForwardingTables::retarget(ConsumerState& c, uint64_t now_ns) {
+  ProducerState& p = *c.producer;
+  c.target_layer = choose_spatial_layer(p.active_layers, p.stream_count, c.preferred_spatial_layer);
+  if (c.target_layer != c.current_layer && !c.paused) request_keyframe(p, c.target_layer, now_ns);
 }
 
 void ForwardingTables::on_request_consumer_keyframe(const RequestConsumerKeyFrame& c) {
   auto it = consumers_.find(c.id);
   if (it == consumers_.end() || it->second->producer == nullptr) return;
-  on_request_keyframe(RequestKeyFrame{it->second->producer->id});
+  request_keyframe(*it->second->producer, keyframe_stream(*it->second), now_ns());
+  tx_.flush();
 }
 
 void ForwardingTables::on_remove_consumer(const RemoveConsumer& c) {
@@ -604,25 +640,18 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
              rx.from.to_string().c_str());
   }
 
-  ProducerState* producer = nullptr;
-  bool repaired = false;
-  const uint32_t ssrc = rtp.ssrc();
-  for (ProducerState* p : t.producers) {
-    if (p->ssrc == ssrc) {
-      producer = p;
-      break;
-    }
-    if (p->rtx_ssrc == ssrc && ssrc != 0) {
-      if (!unwrap_rtx(*p, rx, rtp)) return;  // padding-only probes repair nothing
-      producer = p;
-      repaired = true;
-      break;
-    }
-  }
-  if (producer == nullptr) {
+  const StreamRoute* route = find_route(t, rtp.ssrc());
+  if (route == nullptr && t.unlearned_streams > 0) route = learn_route(t, rtp);
+  if (route == nullptr) {
     t.counters->dropped.add(DropReason::unknown_ssrc);
     return;
   }
+  ProducerState* producer = route->producer;
+  const uint8_t stream_index = route->stream;
+  ProducerStream& stream = producer->streams[stream_index];
+  const bool repaired = route->rtx;
+  // Padding-only probes repair nothing.
+  if (repaired && !unwrap_rtx(*producer, stream, rx, rtp)) return;
   ProducerCounters& pc = *producer->counters;
   if (producer->pt_map[rtp.payload_type()] == kNoMapping) {
     pc.dropped.add(DropReason::unknown_payload_type);
@@ -630,12 +659,23 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
   }
   pc.packets.add();
   pc.bytes.add(buf->len);
+  pc.encoding_packets[stream_index].add();
   if (repaired) pc.retransmitted.add();
   if (t.incoming) t.incoming->on_packet(buf->len);
-  const uint16_t gap = producer->stats.on_packet(rtp.sequence_number(), rtp.timestamp(), now_ns);
-  if (producer->nack) producer->nack_generator.on_packet(rtp.sequence_number(), gap, now_ns);
-  pc.lost.set(producer->stats.sequence().lost());
-  pc.highest_seq.set(producer->stats.sequence().extended_max());
+  stream.last_packet_ns = now_ns;
+  const uint16_t gap = stream.stats.on_packet(rtp.sequence_number(), rtp.timestamp(), now_ns);
+  if (producer->nack) stream.nack_generator.on_packet(rtp.sequence_number(), gap, now_ns);
+  if (!producer->simulcast()) {  // a simulcast producer's sums are the tick's
+    pc.lost.set(stream.stats.sequence().lost());
+    pc.highest_seq.set(stream.stats.sequence().extended_max());
+  }
+  if (producer->audio_level_ext_id != 0) {
+    uint8_t level = 0;
+    if (wire::rtp_audio_level(rtp, producer->audio_level_ext_id, level)) {
+      pc.audio_level_sum.add(level);
+      pc.audio_level_packets.add();
+    }
+  }
   if (producer->transport_cc_ext_id != 0 && t.transport_cc) {
     const uint8_t* value = nullptr;
     size_t value_len = 0;
@@ -644,7 +684,7 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
     }
   }
   // Kept by reference for the consumers' NACKs: the decrypted packet as it arrived.
-  if (producer->history) producer->history->store(rtp.sequence_number(), buf, now_ns);
+  if (stream.history) stream.history->store(rtp.sequence_number(), buf, now_ns);
   const bool keyframe = wire::is_keyframe(producer->codec, rtp.payload(), rtp.payload_size());
   if (keyframe && producer->codec != wire::CodecKind::opus &&
       producer->codec != wire::CodecKind::other) {
@@ -654,12 +694,18 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
     pc.dropped.add(DropReason::paused);
     return;
   }
-  forward(*producer, rtp, keyframe, now_ns);
+  forward(*producer, stream_index, rtp, keyframe, now_ns);
 }
 
-void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp, bool keyframe,
-                               uint64_t now_ns) {
+void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::RtpPacketView& rtp,
+                               bool keyframe, uint64_t now_ns) {
   bool keyframe_wanted = false;
+  // Simulcast VP8: the picture ids and TL0PICIDX each consumer sees are rewritten to stay
+  // continuous across its layer switches.
+  wire::Vp8Descriptor vp8;
+  const bool vp8_ids = p.simulcast() && p.codec == wire::CodecKind::vp8 &&
+                       wire::parse_vp8_descriptor(rtp.payload(), rtp.payload_size(), vp8) &&
+                       (vp8.has_picture_id || vp8.has_tl0_pic_idx);
   for (ConsumerState* c : p.consumers) {
     ConsumerCounters& cc = *c->counters;
     if (c->paused) {
@@ -675,6 +721,21 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
       cc.dropped.add(DropReason::srtp_other);
       continue;
     }
+    if (stream != c->current_layer) {
+      // Simulcast: another layer's packet. Only a key frame of the target switches.
+      if (stream != c->target_layer || !keyframe) {
+        if (c->current_layer == kNoLayer && stream == c->target_layer) {
+          cc.dropped.add(DropReason::waiting_keyframe);
+          keyframe_wanted = true;
+        } else {
+          cc.other_layer_packets.add();
+        }
+        continue;
+      }
+      c->current_layer = stream;
+      c->sync_required = true;  // continue the numbering from here
+      cc.current_spatial_layer.set(stream + 1u);
+    }
     if (c->sync_required) {
       if (c->keyframe_sync && !keyframe) {
         cc.dropped.add(DropReason::waiting_keyframe);
@@ -682,7 +743,10 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
         continue;
       }
       c->continuity.resync(rtp.sequence_number(), rtp.timestamp(), now_ns, c->clock_rate);
-      c->sync_sequence = rtp.sequence_number();
+      if (vp8_ids) c->vp8.resync(vp8);
+      c->segments.start(LayerSegment{c->continuity.map_seq(rtp.sequence_number()),
+                                     c->continuity.seq_offset, c->continuity.ts_offset, stream,
+                                     c->vp8.tl0_offset, c->vp8.picture_id_offset});
       c->sync_required = false;
     }
     PacketBuffer* out = pool_.alloc();
@@ -694,6 +758,13 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
       pool_.release(out);
       cc.dropped.add(DropReason::too_large);
       continue;
+    }
+    if (vp8_ids) {
+      const uint16_t picture_id = c->vp8.map_picture_id(vp8.picture_id, vp8.long_picture_id);
+      const uint8_t tl0 = c->vp8.map_tl0(vp8.tl0_pic_idx);
+      wire::rewrite_vp8_descriptor(out->data() + out->len - rtp.payload_size(), vp8, picture_id,
+                                   tl0);
+      c->vp8.sent(vp8, picture_id, tl0);
     }
     if (t.srtp_out) {
       size_t out_len = out->len;
@@ -718,7 +789,7 @@ void ForwardingTables::forward(ProducerState& p, const wire::RtpPacketView& rtp,
   }
   // A consumer that (re)starts needs a key frame; asking once per interval is enough, and
   // asking again covers a request (or the key frame) lost on the way.
-  if (keyframe_wanted) request_keyframe(p, now_ns);
+  if (keyframe_wanted) request_keyframe(p, stream, now_ns);
 }
 
 bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in,
@@ -806,10 +877,9 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
         if (type == wire::kRtcpTypeSenderReport) {
           wire::RtcpSenderReportView sr;
           if (!wire::RtcpSenderReportView::parse(p, size, sr)) return;
-          for (ProducerState* producer : t.producers) {
-            if (producer->ssrc == sr.ssrc()) {
-              producer->stats.on_sender_report(sr.sender_info().ntp_timestamp, now_ns);
-            }
+          if (const StreamRoute* r = find_route(t, sr.ssrc()); r != nullptr && !r->rtx) {
+            r->producer->streams[r->stream].stats.on_sender_report(
+                sr.sender_info().ntp_timestamp, now_ns);
           }
           for (uint8_t i = 0; i < sr.report_count(); ++i)
             on_reception_report(t, sr.report(i), now_ns);
@@ -855,7 +925,7 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
           if (!wire::RtcpPictureLossIndicationView::parse(p, size, pli)) return;
           if (ConsumerState* c = consumer_by_ssrc(t, pli.media_ssrc())) {
             c->counters->keyframe_requests.add();
-            if (c->producer != nullptr) request_keyframe(*c->producer, now_ns);
+            if (c->producer != nullptr) request_keyframe(*c->producer, keyframe_stream(*c), now_ns);
           }
         } else if (fmt == wire::kPsfbFormatFir) {
           wire::RtcpFullIntraRequestView fir;
@@ -863,17 +933,22 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
           for (size_t i = 0; i < fir.entry_count(); ++i) {
             if (ConsumerState* c = consumer_by_ssrc(t, fir.entry(i).ssrc)) {
               c->counters->keyframe_requests.add();
-              if (c->producer != nullptr) request_keyframe(*c->producer, now_ns);
+              if (c->producer != nullptr) request_keyframe(*c->producer, keyframe_stream(*c), now_ns);
             }
           }
         }
       });
 }
 
-void ForwardingTables::request_keyframe(ProducerState& p, uint64_t now_ns) {
-  if (p.keyframe_request == KeyFrameRequest::none || p.transport == nullptr) return;
-  if (p.last_keyframe_request_ns != 0 &&
-      now_ns - p.last_keyframe_request_ns < options_.keyframe_request_interval_ns) {
+void ForwardingTables::request_keyframe(ProducerState& p, uint8_t stream, uint64_t now_ns) {
+  if (p.keyframe_request == KeyFrameRequest::none || p.transport == nullptr ||
+      stream >= p.stream_count) {
+    return;
+  }
+  ProducerStream& s = p.streams[stream];
+  if (s.ssrc == 0) return;  // not received yet: nothing to name in the request
+  if (s.last_keyframe_request_ns != 0 &&
+      now_ns - s.last_keyframe_request_ns < options_.keyframe_request_interval_ns) {
     p.counters->keyframe_requests_throttled.add();
     return;
   }
@@ -882,15 +957,15 @@ void ForwardingTables::request_keyframe(ProducerState& p, uint64_t now_ns) {
   if (buf == nullptr) return;
   size_t n = 0;
   if (p.keyframe_request == KeyFrameRequest::pli) {
-    n = wire::write_rtcp_picture_loss_indication(buf->data(), buf->room(), kRtcpSenderSsrc, p.ssrc);
+    n = wire::write_rtcp_picture_loss_indication(buf->data(), buf->room(), kRtcpSenderSsrc, s.ssrc);
   } else {
-    const wire::FirEntry entry{p.ssrc, p.fir_sequence++};
+    const wire::FirEntry entry{s.ssrc, s.fir_sequence++};
     n = wire::write_rtcp_full_intra_request(buf->data(), buf->room(), kRtcpSenderSsrc,
                                             std::span<const wire::FirEntry>(&entry, 1));
   }
   buf->len = static_cast<uint16_t>(n);
   if (n == 0 || !send_rtcp(t, buf)) return;
-  p.last_keyframe_request_ns = now_ns;
+  s.last_keyframe_request_ns = now_ns;
   p.counters->keyframe_requests.add();
 }
 

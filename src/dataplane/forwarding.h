@@ -17,6 +17,7 @@
 #include "dataplane/retransmission_buffer.h"
 #include "dataplane/rtp_receive_stats.h"
 #include "dataplane/send_side_bandwidth_estimator.h"
+#include "dataplane/simulcast_layers.h"
 #include "dataplane/spsc_ring.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/transport_cc_receiver.h"
@@ -29,6 +30,14 @@ namespace weir::dp {
 
 struct ProducerState;
 struct ConsumerState;
+
+// What an SSRC arriving on a transport is: which producer's stream, media or RTX.
+struct StreamRoute {
+  uint32_t ssrc = 0;
+  ProducerState* producer = nullptr;
+  uint8_t stream = 0;
+  bool rtx = false;
+};
 
 struct TransportState {
   static constexpr size_t kMaxIceTuples = 4;
@@ -47,7 +56,12 @@ struct TransportState {
   TransportCounters* counters = nullptr;
   std::unique_ptr<SrtpSession> srtp_in;
   SocketAddress remote_rtcp;
-  std::vector<ProducerState*> producers;  // a handful: searched linearly by SSRC
+  std::vector<ProducerState*> producers;
+  // Every known SSRC of its producers (media and RTX of each stream): a handful, searched
+  // linearly, contiguous. Capacity is reserved when a producer is added, so learning an
+  // SSRC from a packet never allocates.
+  std::vector<StreamRoute> routes;
+  uint32_t unlearned_streams = 0;  // > 0: unknown SSRCs are matched by MID/RID first
   std::vector<ConsumerState*> consumers;  // searched by SSRC for the RTCP that names them
   // WebRTC: every tuple an ICE check succeeded from; media is accepted from any of them.
   SocketAddress ice_tuples[kMaxIceTuples];
@@ -72,28 +86,49 @@ struct TransportState {
   }
 };
 
+// One RTP stream of a producer: its only stream, or one simulcast encoding (spatial layer).
+// Receive statistics, NACKs and the retransmission history are per stream, because each
+// has its own SSRC and sequence numbers.
+struct ProducerStream {
+  uint32_t ssrc = 0;      // 0: not known yet (learned from the RID or MID extension)
+  uint32_t rtx_ssrc = 0;  // 0: none or not known yet
+  std::array<char, 16> rid{};
+  uint8_t rid_len = 0;
+  uint64_t last_packet_ns = 0;  // the tick decides from it whether the layer is active
+  uint64_t last_keyframe_request_ns = 0;
+  uint8_t fir_sequence = 0;
+  uint8_t last_fraction_lost = 0;  // of its last receiver report block
+  uint32_t last_jitter = 0;
+  RtpReceiveStats stats;
+  NackGenerator nack_generator;
+  std::unique_ptr<RetransmissionBuffer> history;  // null: no NACKs answered for it
+};
+
 struct ProducerState {
   ProducerId id = 0;
   TransportState* transport = nullptr;
-  uint32_t ssrc = 0;
   uint32_t clock_rate = 90000;
   wire::CodecKind codec = wire::CodecKind::other;
   bool paused = false;
   KeyFrameRequest keyframe_request = KeyFrameRequest::none;
-  uint64_t last_keyframe_request_ns = 0;
-  uint8_t fir_sequence = 0;
-  uint32_t rtx_ssrc = 0;
+  uint8_t stream_count = 1;  // > 1: simulcast, streams[i] is spatial layer i
+  uint8_t active_layers = 0;  // bit i: stream i had a packet in the last kLayerActiveNs
+  uint8_t unlearned_streams = 0;  // streams (or their RTX) still waiting for a first packet
   PayloadTypeMap rtx_apt{};  // producer RTX PT -> producer media PT
   PayloadTypeMap pt_map{};   // producer PT -> router PT
   ExtensionIdMap ext_map{};  // producer id -> router id
   uint8_t transport_cc_ext_id = 0;
+  uint8_t audio_level_ext_id = 0;
+  uint8_t mid_ext_id = 0, rid_ext_id = 0, rrid_ext_id = 0;  // producer-side; 0: none
+  std::array<char, 16> mid{};
+  uint8_t mid_len = 0;
   bool nack = false;
   bool remb = false;
-  RtpReceiveStats stats;
-  NackGenerator nack_generator;
-  std::unique_ptr<RetransmissionBuffer> history;  // null: no NACKs answered for it
+  std::array<ProducerStream, kMaxSimulcastEncodings> streams;
   std::vector<ConsumerState*> consumers;
   ProducerCounters* counters = nullptr;
+
+  bool simulcast() const { return stream_count > 1; }
 };
 
 // Sequence-number and timestamp translation of one consumer. The offsets change only
@@ -123,6 +158,13 @@ struct ConsumerState {
   bool paused = false;
   bool keyframe_sync = false;
   bool sync_required = true;
+  // Which stream of the producer it forwards now (kNoLayer: none, waiting for the
+  // target's key frame) and which one it switches to at that stream's next key frame.
+  // A single-stream producer's consumers have both at 0 and never switch.
+  uint8_t current_layer = 0;
+  uint8_t target_layer = 0;
+  uint8_t preferred_spatial_layer = kHighestLayer;
+  uint8_t preferred_temporal_layer = kHighestLayer;  // kept; every temporal layer is sent
   PayloadTypeMap router_pt_map{};   // router PT -> consumer PT (as commanded)
   ExtensionIdMap router_ext_map{};  // router id -> consumer id (as commanded)
   // Producer-side numbers mapped straight to this consumer's, so a packet needs one lookup.
@@ -137,9 +179,9 @@ struct ConsumerState {
   uint32_t rtx_ssrc = 0;
   uint8_t rtx_payload_type = 0;
   uint16_t rtx_sequence = 0;
-  // The producer sequence number the consumer last resynchronised at: NACKs for older
-  // packets were numbered with other offsets and are not answered.
-  uint16_t sync_sequence = 0;
+  // Where each stretch of its numbering came from (stream and offsets), for its NACKs.
+  LayerSegments segments;
+  Vp8Continuity vp8;  // simulcast VP8 producers only
   uint64_t payload_octets = 0;  // for sender reports
   RtpContinuity continuity;
   ConsumerCounters* counters = nullptr;
@@ -208,6 +250,8 @@ class ForwardingTables {
   // call every loop iteration; works at most every kTickNs.
   void on_tick(uint64_t now_ns);
   static constexpr uint64_t kTickNs = 20'000'000;
+  // A simulcast layer with no packet for this long is inactive: consumers leave it.
+  static constexpr uint64_t kLayerActiveNs = 1'000'000'000;
 
   size_t transport_count() const { return transports_.size(); }
   size_t producer_count() const { return producers_.size(); }
@@ -245,8 +289,12 @@ class ForwardingTables {
   // A datagram on the shared port: routed by its 5-tuple, or up to control if STUN.
   TransportState* transport_for_shared(const RxPacket& rx);
   void to_control(TransportState* t, const RxPacket& rx);
-  // Sends PLI/FIR to the producer's endpoint unless one went out less than the interval ago.
-  void request_keyframe(ProducerState& p, uint64_t now_ns);
+  // Sends PLI/FIR for one stream of the producer to its endpoint unless one went out for
+  // that stream less than the interval ago.
+  void request_keyframe(ProducerState& p, uint8_t stream, uint64_t now_ns);
+  // The stream a consumer's own key-frame request is for: the one it switches to, or the
+  // one it forwards.
+  static uint8_t keyframe_stream(const ConsumerState& c);
   // Protects (when the transport has SRTP) and queues an RTCP packet built in buf.
   bool send_rtcp(TransportState& t, PacketBuffer* buf);
   void on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, size_t len, uint64_t now_ns);
@@ -255,9 +303,15 @@ class ForwardingTables {
   void on_consumer_nack(TransportState& t, const uint8_t* packet, size_t len);
   void retransmit(ConsumerState& c, uint16_t consumer_seq);
   // RFC 4588: in place, rx becomes the packet it repairs; false if it repairs nothing.
-  bool unwrap_rtx(ProducerState& p, RxPacket& rx, wire::RtpPacketView& rtp);
+  bool unwrap_rtx(ProducerState& p, const ProducerStream& s, RxPacket& rx,
+                  wire::RtpPacketView& rtp);
   void send_transport_cc_feedback(TransportState& t);
-  void send_nacks(ProducerState& p, uint64_t now_ns);
+  void send_nacks(ProducerState& p, ProducerStream& s, uint64_t now_ns);
+  // Simulcast, on the tick: which layers are active, and every consumer's target.
+  void update_layers(ProducerState& p, uint64_t now_ns);
+  // Sets the consumer's target from its preference and the active layers; asks for a key
+  // frame of the target when it differs from what is forwarded.
+  void retarget(ConsumerState& c, uint64_t now_ns);
   void send_reports(TransportState& t, uint64_t now_ns);
   void send_remb(TransportState& t, uint8_t fraction_lost, uint64_t now_ns);
   uint64_t next_report_delay_ns();
@@ -266,7 +320,21 @@ class ForwardingTables {
   bool unprotect(TransportState& t, PacketBuffer* buf, bool rtcp);
   void on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns);
   void on_rtcp(TransportState& t, RxPacket& rx, bool on_rtcp_socket, uint64_t now_ns);
-  void forward(ProducerState& p, const wire::RtpPacketView& rtp, bool keyframe, uint64_t now_ns);
+  void forward(ProducerState& p, uint8_t stream, const wire::RtpPacketView& rtp, bool keyframe,
+               uint64_t now_ns);
+  // Stream routing (forwarding_streams.cc): the known SSRC's route, or nullptr.
+  static const StreamRoute* find_route(const TransportState& t, uint32_t ssrc) {
+    for (const StreamRoute& r : t.routes) {
+      if (r.ssrc == ssrc) return &r;
+    }
+    return nullptr;
+  }
+  // A packet of an unknown SSRC: matched to a stream still unlearned by its MID, RID or
+  // repaired-RID extension; the SSRC is learned (routed from now on). nullptr: no match.
+  const StreamRoute* learn_route(TransportState& t, const wire::RtpPacketView& rtp);
+  static void add_route(TransportState& t, uint32_t ssrc, ProducerState* p, uint8_t stream,
+                        bool rtx);
+  void add_producer_streams(TransportState& t, ProducerState& p, const AddProducer& c);
   // now_ns: the burst's time, recorded as the send time of a transport-wide number.
   bool write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in, PacketBuffer* out,
                           uint64_t now_ns);

@@ -52,7 +52,11 @@ void ForwardingTables::on_tick(uint64_t now_ns) {
       t.next_transport_cc_ns = now_ns + kTransportCcIntervalNs;
     }
     for (ProducerState* p : t.producers) {
-      if (p->nack && p->nack_generator.pending() > 0) send_nacks(*p, now_ns);
+      for (uint8_t i = 0; i < p->stream_count; ++i) {
+        ProducerStream& s = p->streams[i];
+        if (p->nack && s.nack_generator.pending() > 0) send_nacks(*p, s, now_ns);
+      }
+      if (p->simulcast()) update_layers(*p, now_ns);
     }
     if (t.next_report_ns == 0) t.next_report_ns = now_ns + next_report_delay_ns();
     if (now_ns >= t.next_report_ns) {
@@ -77,10 +81,29 @@ void ForwardingTables::send_transport_cc_feedback(TransportState& t) {
   if (send_rtcp(t, buf)) t.counters->transport_cc_feedbacks_sent.add();
 }
 
-void ForwardingTables::send_nacks(ProducerState& p, uint64_t now_ns) {
+void ForwardingTables::update_layers(ProducerState& p, uint64_t now_ns) {
+  uint8_t active = 0;
+  uint64_t lost = 0, highest = 0;
+  for (uint8_t i = 0; i < p.stream_count; ++i) {
+    const ProducerStream& s = p.streams[i];
+    if (s.last_packet_ns != 0 && now_ns - s.last_packet_ns < kLayerActiveNs) {
+      active = static_cast<uint8_t>(active | (1u << i));
+    }
+    lost += s.stats.sequence().lost();
+    highest += s.stats.sequence().extended_max();
+  }
+  p.counters->lost.set(lost);
+  p.counters->highest_seq.set(highest);
+  p.active_layers = active;
+  // Every tick, not only on a change: a consumer whose target differs from what it forwards
+  // asks again (throttled per stream) until the key frame comes.
+  for (ConsumerState* c : p.consumers) retarget(*c, now_ns);
+}
+
+void ForwardingTables::send_nacks(ProducerState& p, ProducerStream& s, uint64_t now_ns) {
   uint16_t seqs[64];
-  const size_t count = p.nack_generator.due(now_ns, seqs);
-  if (count == 0 || p.transport == nullptr) return;
+  const size_t count = s.nack_generator.due(now_ns, seqs);
+  if (count == 0 || p.transport == nullptr || s.ssrc == 0) return;
   std::sort(seqs, seqs + count, [](uint16_t a, uint16_t b) {
     return static_cast<int16_t>(a - b) < 0;  // wrap-aware, so PID/BLP pairs pack tightly
   });
@@ -91,7 +114,7 @@ void ForwardingTables::send_nacks(ProducerState& p, uint64_t now_ns) {
   if (buf == nullptr) return;
   const size_t n =
       wire::write_rtcp_transport_layer_nack(buf->data(), buf->room() - SrtpSession::kMaxTrailer,
-                                            kRtcpSenderSsrc, p.ssrc, std::span(pairs, pair_count));
+                                            kRtcpSenderSsrc, s.ssrc, std::span(pairs, pair_count));
   if (n == 0) {
     pool_.release(buf);
     return;
@@ -106,6 +129,7 @@ void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
   // One compound per datagram: it starts with an RR (the producers' report blocks, 31 at
   // most) or with the first SR, then SRs and one SDES with the CNAMEs of the SRs in it.
   size_t producer_index = 0;
+  uint8_t stream_index = 0;  // within t.producers[producer_index]
   size_t consumer_index = 0;
   uint8_t worst_fraction_lost = 0;  // for the REMB
   while (producer_index < t.producers.size() || consumer_index < t.consumers.size()) {
@@ -118,11 +142,16 @@ void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
       wire::RtcpReceptionReport blocks[wire::kRtcpMaxCount];
       size_t count = 0;
       while (producer_index < t.producers.size() && count < wire::kRtcpMaxCount) {
-        ProducerState& p = *t.producers[producer_index++];
-        if (p.stats.received() == 0) continue;  // nothing to report on yet
-        blocks[count] = p.stats.make_report(p.ssrc, now_ns);
-        p.counters->jitter.set(blocks[count].jitter);
-        p.counters->fraction_lost.set(blocks[count].fraction_lost);
+        ProducerState& p = *t.producers[producer_index];
+        ProducerStream& s = p.streams[stream_index];
+        if (++stream_index >= p.stream_count) {
+          stream_index = 0;
+          ++producer_index;
+        }
+        if (s.stats.received() == 0 || s.ssrc == 0) continue;  // nothing to report on yet
+        blocks[count] = s.stats.make_report(s.ssrc, now_ns);
+        s.last_jitter = blocks[count].jitter;
+        s.last_fraction_lost = blocks[count].fraction_lost;
         worst_fraction_lost = std::max(worst_fraction_lost, blocks[count].fraction_lost);
         ++count;
       }
@@ -173,6 +202,16 @@ void ForwardingTables::send_reports(TransportState& t, uint64_t now_ns) {
     buf->len = static_cast<uint16_t>(len);
     send_rtcp(t, buf);
   }
+  for (ProducerState* p : t.producers) {
+    uint32_t jitter = 0;
+    uint8_t fraction_lost = 0;
+    for (uint8_t i = 0; i < p->stream_count; ++i) {
+      jitter = std::max(jitter, p->streams[i].last_jitter);
+      fraction_lost = std::max(fraction_lost, p->streams[i].last_fraction_lost);
+    }
+    p->counters->jitter.set(jitter);
+    p->counters->fraction_lost.set(fraction_lost);
+  }
   if (t.incoming) send_remb(t, worst_fraction_lost, now_ns);
 }
 
@@ -180,7 +219,10 @@ void ForwardingTables::send_remb(TransportState& t, uint8_t fraction_lost, uint6
   uint32_t ssrcs[wire::kRtcpMaxCount];
   size_t count = 0;
   for (const ProducerState* p : t.producers) {
-    if (p->remb && count < wire::kRtcpMaxCount) ssrcs[count++] = p->ssrc;
+    if (!p->remb) continue;
+    for (uint8_t i = 0; i < p->stream_count && count < wire::kRtcpMaxCount; ++i) {
+      if (p->streams[i].ssrc != 0) ssrcs[count++] = p->streams[i].ssrc;
+    }
   }
   if (count == 0) return;
   const uint64_t bps = t.incoming->update(now_ns, fraction_lost);
@@ -229,13 +271,16 @@ void ForwardingTables::on_consumer_nack(TransportState& t, const uint8_t* packet
 void ForwardingTables::retransmit(ConsumerState& c, uint16_t consumer_seq) {
   ProducerState* p = c.producer;
   TransportState& t = *c.transport;
-  if (p == nullptr || !p->history || c.paused || c.sync_required || !t.remote_rtp.valid()) return;
+  if (p == nullptr || c.paused || !c.continuity.started || !t.remote_rtp.valid()) return;
   if (t.srtp_required && !t.srtp_out) return;
-  // The producer's number for it, with the offsets of the current synchronisation; a
-  // packet from before the last resync was numbered differently and is not answered.
-  const auto producer_seq = static_cast<uint16_t>(consumer_seq + c.continuity.seq_offset);
-  if (static_cast<int16_t>(producer_seq - c.sync_sequence) < 0) return;
-  PacketBuffer* stored = p->history->find(producer_seq);
+  // Which stream and which numbering the packet had when it was sent: the segment of the
+  // consumer's numbering it falls in (a layer switch or resync starts a new one).
+  const LayerSegment* segment = c.segments.find(consumer_seq);
+  if (segment == nullptr || static_cast<int16_t>(consumer_seq - c.continuity.last_seq) > 0) return;
+  const ProducerStream& s = p->streams[segment->stream];
+  if (!s.history) return;
+  const auto producer_seq = static_cast<uint16_t>(consumer_seq + segment->seq_offset);
+  PacketBuffer* stored = s.history->find(producer_seq);
   if (stored == nullptr) return;
   wire::RtpPacketView in;
   if (!wire::RtpPacketView::parse(stored->data(), stored->len, in)) return;
@@ -244,6 +289,17 @@ void ForwardingTables::retransmit(ConsumerState& c, uint16_t consumer_seq) {
   if (!write_for_consumer(c, in, out, weir::now_ns())) {
     pool_.release(out);
     return;
+  }
+  // Numbered as it was then, not with the current offsets.
+  wire::rtp_set_sequence_number(out->data(), consumer_seq);
+  wire::rtp_set_timestamp(out->data(), in.timestamp() - segment->ts_offset);
+  wire::Vp8Descriptor vp8;
+  if (p->simulcast() && p->codec == wire::CodecKind::vp8 &&
+      wire::parse_vp8_descriptor(in.payload(), in.payload_size(), vp8)) {
+    wire::rewrite_vp8_descriptor(
+        out->data() + out->len - in.payload_size(), vp8,
+        static_cast<uint16_t>(vp8.picture_id - segment->picture_id_offset),
+        static_cast<uint8_t>(vp8.tl0_pic_idx - segment->tl0_offset));
   }
   if (c.rtx_ssrc != 0) {
     // RFC 4588 4: the RTX header, then the original sequence number, then the payload.
@@ -278,7 +334,8 @@ void ForwardingTables::retransmit(ConsumerState& c, uint16_t consumer_seq) {
   tx_.push(TxPacket{out, static_cast<uint32_t>(t.rtp_socket), t.remote_rtp});
 }
 
-bool ForwardingTables::unwrap_rtx(ProducerState& p, RxPacket& rx, wire::RtpPacketView& rtp) {
+bool ForwardingTables::unwrap_rtx(ProducerState& p, const ProducerStream& s, RxPacket& rx,
+                                  wire::RtpPacketView& rtp) {
   const uint8_t media_pt = p.rtx_apt[rtp.payload_type()];
   if (media_pt == kNoMapping || rtp.payload_size() < 2) {
     // Padding-only RTX is bandwidth probing: it repairs nothing.
@@ -297,7 +354,7 @@ bool ForwardingTables::unwrap_rtx(ProducerState& p, RxPacket& rx, wire::RtpPacke
   d = buf->data();
   d[1] = static_cast<uint8_t>((d[1] & 0x80) | media_pt);
   wire::store_be16(d + 2, original_seq);
-  wire::store_be32(d + 8, p.ssrc);
+  wire::store_be32(d + 8, s.ssrc);
   return wire::RtpPacketView::parse(d, buf->len, rtp);
 }
 

@@ -1,6 +1,8 @@
 #include "signaling/http_server.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <array>
 #include <exception>
 #include <optional>
@@ -11,34 +13,25 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include "signaling/beast_http.h"
 
 #include "base/log.h"
 #include "control/control.h"
 #include "signaling/broadcaster_routes.h"
+#include "signaling/http_server_shared.h"
+#include "signaling/static_files.h"
+#include "signaling/websocket_session.h"
 
 namespace weir::signaling {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using control::ApiResult;
-
-// Member order matters: connections outlives ioc, whose destruction may destroy pending
-// connections (which decrement it); the acceptor dies before the ioc it belongs to.
-struct HttpServer::Shared {
-  Shared(const HttpServerConfig& c, net::io_context& cctx, control::Control& ctl)
-      : config(c), control_ctx(cctx), control(ctl) {}
-
-  HttpServerConfig config;
-  net::io_context& control_ctx;
-  control::Control& control;
-  std::atomic<size_t> connections{0};
-  net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  net::steady_timer accept_retry{ioc};
-};
 
 namespace {
 
@@ -67,34 +60,81 @@ std::string error_reason(const ApiResult& r) {
   return r.text;
 }
 
+// The value of a comma-separated header (Sec-WebSocket-Protocol) contains token.
+bool header_list_contains(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == token) return true;
+  }
+  return false;
+}
+
+// JavaScript's Number(text) for the demo's consumerReplicas, with NaN (and infinities) as 0.
+double js_number_or_zero(const std::string& text) {
+  std::string_view t = text;
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.empty()) return 0;
+  std::string copy(t);
+  char* end = nullptr;
+  double v = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || !std::isfinite(v)) return 0;
+  return v;
+}
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket&& socket, HttpServer::Shared* shared, bool counted)
-      : stream_(std::move(socket)), shared_(shared), counted_(counted),
-        peer_(peer_name(stream_.socket())) {}
+      : peer_(peer_name(socket)), stream_(std::move(socket), *shared->config.tls),
+        shared_(shared), counted_(counted) {}
   ~Connection() {
     if (counted_) shared_->connections.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->handshake([self] { self->read_header(); });
+    });
   }
 
   // Over the connection limit: answer 503 without reading and close.
   void reject_busy() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      LOG_WARN("http", "connection from %s refused: %zu connections open (maxHttpConnections)",
-               self->peer_.c_str(), self->shared_->config.max_connections);
-      self->write_error(503, "too many connections (limit " +
-                                 std::to_string(self->shared_->config.max_connections) + ")");
+      self->handshake([self] {
+        LOG_WARN("http", "connection from %s refused: %zu connections open (maxHttpConnections)",
+                 self->peer_.c_str(), self->shared_->config.max_connections);
+        self->write_error(503, "too many connections (limit " +
+                                   std::to_string(self->shared_->config.max_connections) + ")");
+      });
     });
   }
 
  private:
+  // Nothing is answered without TLS: a plain-HTTP client only sees the connection close.
+  template <class Then>
+  void handshake(Then then) {
+    lowest().expires_after(shared_->config.tls_handshake_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            [self = shared_from_this(), then](beast::error_code ec) {
+                              if (ec) {
+                                LOG_DEBUG("http", "TLS handshake with %s failed: %s",
+                                          self->peer_.c_str(), ec.message().c_str());
+                                return self->close();
+                              }
+                              then();
+                            });
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
   void read_header() {
     parser_.emplace();
     parser_->body_limit(shared_->config.max_body_bytes);
-    stream_.expires_after(shared_->config.idle_timeout);
+    lowest().expires_after(shared_->config.idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) {
                               self->on_header(ec);
@@ -155,12 +195,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_request() {
-    stream_.expires_never();  // the control call may take a while; no read is pending
+    lowest().expires_never();  // the control call may take a while; no read is pending
     request_line_ = request_line();
     request_ = parser_->release();
     LOG_DEBUG("http", "%s from %s", request_line_.c_str(), peer_.c_str());
+    if (websocket::is_upgrade(request_)) return upgrade();
     RouteResult routed = route_request(request_.method_string(), request_.target(), request_.body());
-    if (!routed.call) return respond(routed.error, routed.allow, !request_.keep_alive());
+    if (!routed.call) {
+      // The API's routes come first; what is not one of them may be a file of the web app.
+      std::string_view target = request_.target();
+      bool api_path = target.substr(0, 7) == "/rooms/" || target.substr(0, 6) == "/rooms";
+      if (routed.error.status == 404 && !api_path && !shared_->config.web_root.empty() &&
+          (request_.method() == http::verb::get || request_.method() == http::verb::head)) {
+        return serve_static();
+      }
+      return respond(routed.error, routed.allow, !request_.keep_alive());
+    }
 
     // Control lives on the control thread; the answer comes back on this connection's
     // strand. The lambda's reference keeps the connection alive meanwhile.
@@ -170,6 +220,65 @@ class Connection : public std::enable_shared_from_this<Connection> {
         self->respond(result, {}, !self->request_.keep_alive());
       });
     });
+  }
+
+  // protoo's WebSocket (contract 1.1): the checks protoo-server and the demo make, in
+  // their order, then the session takes the TLS stream (and this connection's slot).
+  void upgrade() {
+    std::string_view target = request_.target();
+    size_t q = target.find('?');
+    std::string_view path = target.substr(0, q);
+    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    if (path != "/") return write_error(404, "no WebSocket endpoint at " + std::string(path));
+    if (!header_list_contains(request_[http::field::sec_websocket_protocol], "protoo")) {
+      return write_error(403, "Invalid/missing Sec-WebSocket-Protocol (must include protoo)");
+    }
+    std::string decode_error;
+    std::optional<std::string> room = query_parameter(query, "roomId", &decode_error);
+    std::optional<std::string> peer = query_parameter(query, "peerId", &decode_error);
+    if (!decode_error.empty()) return write_error(400, decode_error);
+    if (!room || room->empty() || !peer || peer->empty()) {
+      return write_error(400, "Connection request without roomId and/or peerId");
+    }
+    PeerAddress address;
+    address.room_id = std::move(*room);
+    address.peer_id = std::move(*peer);
+    if (auto replicas = query_parameter(query, "consumerReplicas", &decode_error)) {
+      address.consumer_replicas = js_number_or_zero(*replicas);
+    }
+    bool counted = counted_;
+    counted_ = false;  // the session releases the slot
+    auto session = std::make_shared<WebSocketSession>(std::move(stream_), shared_, counted, peer_,
+                                                      std::move(address), std::move(request_));
+    session->start();
+  }
+
+  void serve_static() {
+    const HttpServerConfig& c = shared_->config;
+    StaticTarget t = resolve_static_target(request_.target());
+    if (t.status != 200) return respond(ApiResult::error(t.status, t.reason), {}, !request_.keep_alive());
+    StaticFile f = read_static_file(c.web_root, t.relative, c.max_static_file_bytes);
+    if (f.status != 200) {
+      return respond(ApiResult::error(f.status, f.reason), {}, !request_.keep_alive());
+    }
+    LOG_DEBUG("http", "%s -> 200 (%zu bytes)", request_line_.c_str(), f.body.size());
+    bool close_after = !request_.keep_alive();
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(http::status::ok);
+    res->set(http::field::server, c.server_name);
+    res->set(http::field::content_type, static_content_type(t.relative));
+    // The bundle changes with every web build and has no hash in its name.
+    res->set(http::field::cache_control, "no-cache");
+    res->set("X-Content-Type-Options", "nosniff");
+    res->keep_alive(!close_after);
+    if (request_.method() == http::verb::head) {
+      res->content_length(f.body.size());
+    } else {
+      res->body() = std::move(f.body);
+      res->prepare_payload();
+    }
+    write_response(std::move(res), close_after);
   }
 
   void log_outcome(int status, const std::string& reason) const {
@@ -203,7 +312,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!allow.empty()) res->set(http::field::allow, allow);
     res->keep_alive(!close_after);
     res->prepare_payload();
-    stream_.expires_after(shared_->config.idle_timeout);
+    write_response(std::move(res), close_after);
+  }
+
+  void write_response(std::shared_ptr<http::response<http::string_body>> res, bool close_after) {
+    lowest().expires_after(shared_->config.idle_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, close_after](beast::error_code ec, size_t) {
                         if (ec) return self->close();
@@ -213,13 +326,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
-  // Half-close, then discard what the client still sends until it closes too.
+  // Half-close the TCP connection, then read (and discard) what the client still sends
+  // until it closes too, bounded: closing at once with data still unread would reset the
+  // connection under the client's read of our answer (a client that is still sending a
+  // refused body, say). No TLS close_notify: the answer's Content-Length delimits it, and
+  // OpenSSL refuses to read application data after sending one.
   void linger_close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close();
-    stream_.expires_after(std::min<std::chrono::milliseconds>(kLingerTime,
-                                                              shared_->config.idle_timeout));
+    lowest().expires_after(std::min<std::chrono::milliseconds>(kLingerTime,
+                                                               shared_->config.idle_timeout));
     drain();
   }
 
@@ -233,13 +350,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().close(ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  std::string peer_;
+  TlsStream stream_;
   HttpServer::Shared* shared_;
   bool counted_;
-  std::string peer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
@@ -287,6 +404,10 @@ HttpServer::HttpServer(HttpServerConfig config, net::io_context& control_ctx,
 HttpServer::~HttpServer() { stop(); }
 
 bool HttpServer::start(std::string* error) {
+  if (!config_.tls) {
+    *error = "the HTTPS server has no TLS context";
+    return false;
+  }
   beast::error_code ec;
   net::ip::address address = net::ip::make_address(config_.ip, ec);
   if (ec) {
@@ -339,6 +460,10 @@ void HttpServer::stop() {
 
 size_t HttpServer::open_connections() const {
   return shared_->connections.load(std::memory_order_relaxed);
+}
+
+size_t HttpServer::open_websockets() const {
+  return shared_->websockets.load(std::memory_order_relaxed);
 }
 
 }  // namespace weir::signaling

@@ -1,7 +1,9 @@
-// The broadcaster API's HTTP/1.1 server (Boost.Beast) on its own io_context thread(s).
-// It reads requests, routes them (broadcaster_routes.h), runs the Control call on the
-// control thread's io_context and writes the answer back on the connection's strand.
-// Bad HTTP is answered (400/413/431/503) and closes only its own connection.
+// weir's one TCP port (Boost.Beast over TLS) on its own io_context thread(s): HTTPS for
+// the broadcaster API (broadcaster_routes.h) and the demo web app's files
+// (static_files.h), and WSS for protoo peers (websocket_session.h; the upgrade on "/").
+// Control calls run on the control thread's io_context; answers are written back on the
+// connection's strand. Bad HTTP is answered (400/403/413/431/503) and closes only its own
+// connection; bad protoo frames are dropped and counted.
 //
 // Shutdown order: stop() this server, then let the control io_context run out of work (or
 // destroy it) before destroying the server: a request in flight on the control thread
@@ -18,12 +20,25 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 namespace weir::control {
 class Control;
 }
 
 namespace weir::signaling {
+
+// The protoo WebSocket's limits (signaling contract 1.1, 1.2).
+struct WebSocketConfig {
+  size_t max_message_bytes = 960000;      // larger messages: close 1009 (protoo-server's limit)
+  size_t max_queued_bytes = 4u << 20;     // unsent output beyond this: the client is not reading
+  double requests_per_second = 50;        // token bucket; <= 0: no limit
+  double request_burst = 200;
+  uint32_t flood_close_refusals = 1000;   // this many 429s within flood_window: close 1008
+  std::chrono::milliseconds flood_window{10000};
+  std::chrono::milliseconds ping_interval{60000};   // idle this long: ping; twice: close
+  std::chrono::milliseconds request_timeout_unit{2000};  // protoo: unit*(15+0.1*pending)
+};
 
 struct HttpServerConfig {
   std::string ip = "127.0.0.1";
@@ -33,6 +48,12 @@ struct HttpServerConfig {
   std::chrono::milliseconds idle_timeout{30000};  // waiting for (the rest of) a request
   unsigned threads = 1;
   std::string server_name = "weir";     // the Server header
+  // Required: the TLS server context (tls_context.h). Plain HTTP is not served.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::chrono::milliseconds tls_handshake_timeout{10000};
+  std::string web_root;                  // the demo web app's files; empty: none (404)
+  uint64_t max_static_file_bytes = 64u << 20;
+  WebSocketConfig websocket;
 };
 
 class HttpServer {
@@ -52,8 +73,9 @@ class HttpServer {
 
   // The bound port (useful with port 0); 0 before start().
   uint16_t port() const { return bound_port_; }
-  // Connections currently open (for tests and stats).
+  // Connections currently open, WebSockets included (for tests and stats).
   size_t open_connections() const;
+  size_t open_websockets() const;
 
   struct Shared;  // state the connections share with the server (they hold a raw pointer)
 

@@ -97,6 +97,62 @@ bool h264_is_keyframe(const uint8_t* p, size_t len) {
 
 }  // namespace
 
+bool parse_vp8_descriptor(const uint8_t* p, size_t len, Vp8Descriptor& out) {
+  out = Vp8Descriptor{};
+  if (p == nullptr || len < 1) return false;
+  size_t off = 1;
+  if ((p[0] & 0x80) != 0) {  // X
+    if (len < 2) return false;
+    const uint8_t x = p[1];
+    off = 2;
+    if ((x & 0x80) != 0) {  // I
+      if (off >= len) return false;
+      out.has_picture_id = true;
+      out.picture_id_offset = static_cast<uint8_t>(off);
+      if ((p[off] & 0x80) != 0) {
+        if (off + 1 >= len) return false;
+        out.long_picture_id = true;
+        out.picture_id = static_cast<uint16_t>(((p[off] & 0x7F) << 8) | p[off + 1]);
+        off += 2;
+      } else {
+        out.picture_id = p[off] & 0x7F;
+        off += 1;
+      }
+    }
+    if ((x & 0x40) != 0) {  // L
+      if (off >= len) return false;
+      out.has_tl0_pic_idx = true;
+      out.tl0_pic_idx_offset = static_cast<uint8_t>(off);
+      out.tl0_pic_idx = p[off];
+      off += 1;
+    }
+    if ((x & 0x30) != 0) {  // T or K
+      if (off >= len) return false;
+      if ((x & 0x20) != 0) {
+        out.has_temporal_id = true;
+        out.temporal_id = static_cast<uint8_t>(p[off] >> 6);
+      }
+      off += 1;
+    }
+  }
+  out.size = static_cast<uint8_t>(off);
+  return true;
+}
+
+void rewrite_vp8_descriptor(uint8_t* payload, const Vp8Descriptor& layout, uint16_t picture_id,
+                            uint8_t tl0_pic_idx) {
+  if (layout.has_picture_id) {
+    uint8_t* at = payload + layout.picture_id_offset;
+    if (layout.long_picture_id) {
+      at[0] = static_cast<uint8_t>(0x80 | ((picture_id >> 8) & 0x7F));
+      at[1] = static_cast<uint8_t>(picture_id);
+    } else {
+      at[0] = static_cast<uint8_t>(picture_id & 0x7F);
+    }
+  }
+  if (layout.has_tl0_pic_idx) payload[layout.tl0_pic_idx_offset] = tl0_pic_idx;
+}
+
 CodecKind codec_kind_from_mime(std::string_view mime_type) {
   if (iequals(mime_type, "video/VP8")) return CodecKind::vp8;
   if (iequals(mime_type, "video/VP9")) return CodecKind::vp9;

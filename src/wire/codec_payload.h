@@ -21,4 +21,27 @@ CodecKind codec_kind_from_mime(std::string_view mime_type);
 // Audio and unknown codecs: every packet counts as a key frame.
 bool is_keyframe(CodecKind codec, const uint8_t* payload, size_t len);
 
+// Where the RFC 7741 VP8 payload descriptor keeps the numbers a simulcast switch must
+// keep continuous: the picture id (7 or 15 bits) and TL0PICIDX; and the temporal layer.
+struct Vp8Descriptor {
+  bool has_picture_id = false;
+  bool long_picture_id = false;  // M bit: 15 bits
+  uint16_t picture_id = 0;
+  bool has_tl0_pic_idx = false;
+  uint8_t tl0_pic_idx = 0;
+  bool has_temporal_id = false;
+  uint8_t temporal_id = 0;
+  uint8_t picture_id_offset = 0;   // from the payload start
+  uint8_t tl0_pic_idx_offset = 0;
+  uint8_t size = 0;  // the descriptor's length in bytes
+};
+
+// false if the payload is too short for the descriptor it announces.
+bool parse_vp8_descriptor(const uint8_t* payload, size_t len, Vp8Descriptor& out);
+
+// Rewrites, in a copy of a payload parsed into layout, the picture id (masked to its
+// width) and TL0PICIDX where the descriptor has them.
+void rewrite_vp8_descriptor(uint8_t* payload, const Vp8Descriptor& layout, uint16_t picture_id,
+                            uint8_t tl0_pic_idx);
+
 }  // namespace weir::wire

@@ -111,6 +111,24 @@ bool RtpPacketView::find_extension(uint8_t id, const uint8_t*& value, size_t& le
   return found;
 }
 
+bool rtp_extension_equals(const RtpPacketView& rtp, uint8_t id, const char* value, size_t len) {
+  const uint8_t* found = nullptr;
+  size_t found_len = 0;
+  if (id == 0 || !rtp.find_extension(id, found, found_len) || found_len != len) return false;
+  for (size_t i = 0; i < len; ++i) {
+    if (found[i] != static_cast<uint8_t>(value[i])) return false;
+  }
+  return true;
+}
+
+bool rtp_audio_level(const RtpPacketView& rtp, uint8_t id, uint8_t& level) {
+  const uint8_t* found = nullptr;
+  size_t found_len = 0;
+  if (id == 0 || !rtp.find_extension(id, found, found_len) || found_len == 0) return false;
+  level = found[0] & 0x7F;
+  return true;
+}
+
 void write_rtp_fixed_header(uint8_t* out, bool marker, uint8_t payload_type, uint16_t sequence,
                             uint32_t timestamp, uint32_t ssrc) {
   out[0] = 0x80;

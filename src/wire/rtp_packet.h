@@ -102,6 +102,14 @@ void RtpPacketView::for_each_extension(F&& f) const {
   }
 }
 
+// True if element id is present and its value is exactly the len bytes at value: how a
+// packet's MID (RFC 8843) or RID / repaired RID (RFC 8852) is compared with a signaled one.
+bool rtp_extension_equals(const RtpPacketView& rtp, uint8_t id, const char* value, size_t len);
+
+// RFC 6464 ssrc-audio-level: the level (0..127, -dBov, 0 loudest) of element id, without
+// the voice-activity bit; false if the element is absent or empty.
+bool rtp_audio_level(const RtpPacketView& rtp, uint8_t id, uint8_t& level);
+
 // Writes a fixed 12-byte RTP header (no CSRC, no extension bit) at out.
 void write_rtp_fixed_header(uint8_t* out, bool marker, uint8_t payload_type, uint16_t sequence,
                             uint32_t timestamp, uint32_t ssrc);

@@ -25,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t* found = nullptr;
     size_t found_len = 0;
     if (!v.find_extension(id, found, found_len)) __builtin_trap();
+    // MID/RID comparison and the audio level read the same elements.
+    if (!rtp_extension_equals(v, id, reinterpret_cast<const char*>(found), found_len))
+      __builtin_trap();
+    uint8_t level = 0;
+    if (rtp_audio_level(v, id, level) && (found_len == 0 || level > 127)) __builtin_trap();
   });
   const size_t ext = w.finish();
   if (ext > 0) {

@@ -1,12 +1,15 @@
 """Shared helpers for weir's integration tests (python3 standard library only).
 
 Each test script is run by meson as `python3 test_x.py <weir> <pktgen>`. It starts its
-own weir on a free HTTP port with a private RTC port range (so tests can run in
-parallel), talks to it over real HTTP and UDP on loopback, and stops it by PID in a
-`finally`, checking that it exited 0 after SIGTERM and printed no sanitizer report.
+own weir on a free HTTPS port with a private RTC port range and state directory (so tests
+can run in parallel), talks to it over real HTTPS, WSS (ProtooClient, a small WebSocket
+client) and UDP on loopback, and stops it by PID in a `finally`, checking that it exited
+0 after SIGTERM and printed no sanitizer report. weir's certificate is self-signed:
+clients here do not verify it (ssl._create_unverified_context(), curl -k).
 """
 
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -15,6 +18,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -88,16 +92,26 @@ def rtc_port_range(size):
 # ---------------------------------------------------------------------------------------
 # The weir process and its HTTP API
 
-class Weir:
-    """One weir process. Use as a context manager: started on enter, stopped on exit."""
+def tls_context():
+    """Client side TLS for weir's self-signed certificate: no verification."""
+    return ssl._create_unverified_context()
 
-    def __init__(self, exe, extra_args=(), rtc_ports=64):
+
+class Weir:
+    """One weir process. Use as a context manager: started on enter, stopped on exit.
+
+    state_dir: where weir keeps its generated TLS certificate; by default a private
+    temporary directory, removed when weir stops."""
+
+    def __init__(self, exe, extra_args=(), rtc_ports=64, state_dir=None):
         self.exe = exe
         self.http_port = free_tcp_port()
         self.rtc_min, self.rtc_max = rtc_port_range(rtc_ports)
+        self.own_state_dir = state_dir is None
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="weir-state-")
         self.args = [exe, "--http-port", str(self.http_port),
                      "--rtc-min-port", str(self.rtc_min), "--rtc-max-port", str(self.rtc_max),
-                     *extra_args]
+                     "--state-dir", self.state_dir, *extra_args]
         self.proc = None
         self.log_file = tempfile.NamedTemporaryFile(prefix="weir-", suffix=".log", delete=False)
         self.stopped_cleanly = False
@@ -174,12 +188,19 @@ class Weir:
         self.stopped_cleanly = True
         log("weir stopped cleanly (exit 0)")
         os.unlink(self.log_file.name)
+        if self.own_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
-    # -- HTTP ------------------------------------------------------------------------------
+    # -- HTTPS -----------------------------------------------------------------------------
+
+    @property
+    def api_url(self):
+        return f"https://127.0.0.1:{self.http_port}"
 
     def request(self, method, path, body=None, raw=None, timeout=10, headers=None):
         """Returns (status, parsed JSON or text). body: a JSON value; raw: bytes as is."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+                                           context=tls_context())
         try:
             data = raw if raw is not None else (None if body is None else json.dumps(body))
             hdrs = {"Content-Type": "application/json"} if data is not None else {}
@@ -367,6 +388,192 @@ def receive_all(sock, expect=None, quiet_s=0.3, max_s=10.0):
             break
         out.append(data)
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# protoo over WSS: a small RFC 6455 client (standard library only), so that tests can also
+# send what a browser never would (binary frames, oversized messages, broken JSON).
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+class WsClosed(Exception):
+    """The server closed the WebSocket: code (None without a close frame) and reason."""
+
+    def __init__(self, code, reason):
+        super().__init__(f"WebSocket closed ({code}: {reason})")
+        self.code = code
+        self.reason = reason
+
+
+class UpgradeRefused(Exception):
+    def __init__(self, status, body):
+        super().__init__(f"upgrade refused: HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def ws_handshake(port, path, protocols=("protoo",), timeout=10):
+    """TLS + WebSocket upgrade. Returns (sock, response headers) on 101; raises
+    UpgradeRefused with the HTTP status and body otherwise."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock = tls_context().wrap_socket(raw, server_hostname="localhost")
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+    if protocols:
+        lines.append("Sec-WebSocket-Protocol: " + ", ".join(protocols))
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise UpgradeRefused(0, "connection closed before an answer")
+        head += chunk
+    head, rest = head.split(b"\r\n\r\n", 1)
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if status != 101:
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            rest += chunk
+        sock.close()
+        raise UpgradeRefused(status, rest.decode("utf-8", errors="replace"))
+    accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+    check(headers.get("sec-websocket-accept") == accept, f"bad Sec-WebSocket-Accept: {headers}")
+    return sock, headers, rest
+
+
+class ProtooClient:
+    """One protoo peer: ws_handshake on /?roomId&peerId, then frames. Server requests and
+    notifications that arrive while waiting for a response are kept in self.inbox."""
+
+    def __init__(self, weir_or_port, room, peer, timeout=10, extra_query=""):
+        port = weir_or_port if isinstance(weir_or_port, int) else weir_or_port.http_port
+        self.sock, self.headers, self.pending = ws_handshake(
+            port, f"/?roomId={room}&peerId={peer}{extra_query}", timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.inbox = []
+        self.closed = None
+
+    # -- frames ----------------------------------------------------------------------------
+    def send_frame(self, opcode, payload, fin=True):
+        header = bytes([(0x80 if fin else 0) | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i & 3] for i, b in enumerate(payload)) if n < 65536 else \
+            (int.from_bytes(payload, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")
+             ).to_bytes(n, "big")
+        self.sock.sendall(header + mask + masked)
+
+    def send_text(self, text):
+        self.send_frame(OP_TEXT, text.encode() if isinstance(text, str) else text)
+
+    def send_json(self, value):
+        self.send_text(json.dumps(value))
+
+    def _read_exact(self, n):
+        while len(self.pending) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise WsClosed(None, "connection closed without a close frame")
+            self.pending += chunk
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+    def recv_frame(self, timeout=None):
+        """(opcode, payload) of the next data frame; answers pings; raises WsClosed."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        while True:
+            b0, b1 = self._read_exact(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self._read_exact(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self._read_exact(8))[0]
+            payload = self._read_exact(n)
+            opcode = b0 & 0x0F
+            if opcode == OP_PING:
+                self.send_frame(OP_PONG, payload)
+                continue
+            if opcode == OP_CLOSE:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                self.closed = (code, payload[2:].decode("utf-8", errors="replace"))
+                raise WsClosed(*self.closed)
+            if opcode in (OP_TEXT, OP_BINARY):
+                return opcode, payload
+
+    def recv_json(self, timeout=None):
+        opcode, payload = self.recv_frame(timeout)
+        check(opcode == OP_TEXT, f"server sent a non-text frame (opcode {opcode})")
+        return json.loads(payload)
+
+    def wait_closed(self, timeout=10):
+        """The close code the server sends (after any frames before it)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self.inbox.append(self.recv_json(max(0.05, deadline - time.monotonic())))
+        except WsClosed as e:
+            return e.code
+        except socket.timeout:
+            pass
+        raise TestFailure(f"the server did not close the WebSocket within {timeout}s")
+
+    # -- protoo ----------------------------------------------------------------------------
+    def send_request(self, method, data=None, request_id=None):
+        request_id = random.randrange(0, 10_000_000) if request_id is None else request_id
+        message = {"request": True, "id": request_id, "method": method}
+        if data is not None:
+            message["data"] = data
+        self.send_json(message)
+        return request_id
+
+    def wait_response(self, request_id, timeout=10):
+        for i, m in enumerate(self.inbox):
+            if m.get("response") and m.get("id") == request_id:
+                return self.inbox.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TestFailure(f"no response to request {request_id} within {timeout}s")
+            try:
+                m = self.recv_json(left)
+            except socket.timeout:
+                continue
+            if m.get("response") and m.get("id") == request_id:
+                return m
+            self.inbox.append(m)
+
+    def request(self, method, data=None, timeout=10):
+        """The whole response message ({response, id, ok, data | errorCode, errorReason})."""
+        return self.wait_response(self.send_request(method, data), timeout)
+
+    def close(self, code=1000):
+        try:
+            self.send_frame(OP_CLOSE, struct.pack("!H", code))
+        except OSError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,13 +3,18 @@
 // show them, the selected tuple, keys installed (media forwarded needs them: checked by
 // the integration tests), a fingerprint mismatch failing only that transport, consent
 // lost, and restartIce with the old credentials kept until the new ones are used. Both
-// the per-transport port and the shared port (WebRtcServer mode).
+// the per-transport port and the shared port (WebRtcServer mode). And DataChannels: the
+// peer runs its own SCTP association (usrsctp) over its DTLS and exchanges messages with
+// a WebRtcTransport both ways.
+#include "control/webrtc_transport.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
@@ -17,10 +22,13 @@
 
 #include "base/clock.h"
 #include "control/control.h"
+#include "control/sctp_association.h"
+#include "control/webrtc_plumbing.h"
 #include "dataplane/dtls_transport.h"
 #include "dataplane/socket_address.h"
 #include "dataplane/udp_engine.h"
 #include "dataplane/worker.h"
+#include "wire/dcep_message.h"
 #include "wire/rtp_packet.h"
 #include "wire/stun_message.h"
 
@@ -31,8 +39,9 @@ using nlohmann::json;
 
 uint64_t now_ms() { return weir::now_ns() / 1000000; }
 
-// The browser's side, minimal: ICE checks with USE-CANDIDATE and a DTLS client.
-class Peer : public dp::DtlsTransport::Listener {
+// The browser's side, minimal: ICE checks with USE-CANDIDATE, a DTLS client, and if
+// enable_sctp was called an SCTP association over that DTLS once it connects.
+class Peer : public dp::DtlsTransport::Listener, public SctpAssociation::Listener {
  public:
   Peer(std::shared_ptr<const dp::DtlsCertificate> cert, const json& transport)
       : dtls_(cert, *this) {
@@ -99,16 +108,38 @@ class Peer : public dp::DtlsTransport::Listener {
     ::sendto(fd_, bytes.data(), bytes.size(), 0, weir_.sockaddr_ptr(), weir_.length());
   }
   dp::DtlsState dtls_state() const { return dtls_.state(); }
+  void enable_sctp(boost::asio::io_context& io) { sctp_io_ = &io; }
+  SctpAssociation* sctp() { return sctp_.get(); }
   int stun_successes = 0;
   int received = 0;
+  struct Message {
+    uint16_t stream_id;
+    uint32_t ppid;
+    std::vector<uint8_t> data;
+  };
+  std::vector<Message> sctp_messages;
 
  private:
   void on_dtls_send(const uint8_t* data, size_t len) override {
     ::sendto(fd_, data, len, 0, weir_.sockaddr_ptr(), weir_.length());
   }
-  void on_dtls_connected(const dp::DtlsSrtpKeys&) override {}
+  void on_dtls_connected(const dp::DtlsSrtpKeys&) override {
+    if (sctp_io_ == nullptr) return;
+    sctp_ = std::make_unique<SctpAssociation>(*sctp_io_, *this);
+    sctp_->connect();
+  }
   void on_dtls_failed(const std::string&) override {}
   void on_dtls_closed() override { closed = true; }
+  void on_dtls_application_data(const uint8_t* data, size_t len) override {
+    if (sctp_) sctp_->on_packet(data, len);
+  }
+  void on_sctp_packet(const uint8_t* data, size_t len) override {
+    dtls_.send_application_data(data, len);
+  }
+  void on_sctp_state(SctpState) override {}
+  void on_sctp_message(const SctpMessage& m) override {
+    sctp_messages.push_back({m.stream_id, m.ppid, std::vector<uint8_t>(m.data, m.data + m.len)});
+  }
 
  public:
   bool closed = false;
@@ -119,6 +150,8 @@ class Peer : public dp::DtlsTransport::Listener {
   dp::SocketAddress weir_;
   std::string ufrag_, password_;
   uint8_t tid_seed_ = 0;
+  boost::asio::io_context* sctp_io_ = nullptr;
+  std::unique_ptr<SctpAssociation> sctp_;  // after dtls_: gone before it
 };
 
 class WebRtcTransportTest : public ::testing::TestWithParam<bool> {
@@ -297,6 +330,213 @@ INSTANTIATE_TEST_SUITE_P(PortModes, WebRtcTransportTest, ::testing::Values(false
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return p.param ? "SharedPort" : "OwnPort";
                          });
+
+// A WebRtcTransport on its own (no room): a worker, the plumbing that brings its DTLS
+// datagrams up, and the in-test peer with SCTP over its DTLS.
+class WebRtcTransportSctpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dp::WorkerConfig wc;
+    wc.pool_buffers = 8192;
+    worker_ = std::make_unique<dp::Worker>(wc);
+    std::string error;
+    ASSERT_TRUE(worker_->start(&error)) << error;
+    server_cert_ = dp::DtlsCertificate::generate(&error);
+    ASSERT_TRUE(server_cert_) << error;
+    peer_cert_ = dp::DtlsCertificate::generate(&error);
+    ASSERT_TRUE(peer_cert_) << error;
+    plumbing_ = std::make_unique<WebRtcPlumbing>(io_, std::vector<dp::Worker*>{worker_.get()});
+    WebRtcTransportOptions options;
+    options.min_port = 45000;
+    options.max_port = 45999;
+    options.certificate = server_cert_;
+    transport_ = std::make_unique<WebRtcTransport>(
+        "t1", 1, "b", options, *worker_, io_,
+        [this](const WebRtcTransportEvent& e) { events_.push_back(e); });
+    plumbing_->add(transport_.get());
+    worker_->post(transport_->take_add_command());
+  }
+  void TearDown() override {
+    if (transport_) {
+      transport_->close();
+      plumbing_->remove(transport_.get());
+      worker_->wait_applied(worker_->post(dp::RemoveTransport{1}));
+      transport_.reset();
+    }
+    plumbing_.reset();
+    worker_->stop();
+  }
+  bool pump(Peer& peer, const std::function<bool()>& done, int timeout_ms) {
+    const uint64_t end = now_ms() + static_cast<uint64_t>(timeout_ms);
+    while (now_ms() < end) {
+      io_.run_for(std::chrono::milliseconds(2));
+      peer.poll();
+      if (done()) return true;
+    }
+    return false;
+  }
+  std::vector<std::string> sctp_events() const {
+    std::vector<std::string> v;
+    for (const auto& e : events_) {
+      if (e.kind == WebRtcTransportEvent::Kind::sctp_state) v.push_back(e.value);
+    }
+    return v;
+  }
+
+  boost::asio::io_context io_;
+  std::unique_ptr<dp::Worker> worker_;
+  std::shared_ptr<dp::DtlsCertificate> server_cert_, peer_cert_;
+  std::unique_ptr<WebRtcPlumbing> plumbing_;
+  std::unique_ptr<WebRtcTransport> transport_;
+  std::vector<WebRtcTransportEvent> events_;
+};
+
+TEST_F(WebRtcTransportSctpTest, DataChannelMessagesBothWaysOverDtls) {
+  WebRtcTransport& t = *transport_;
+  t.set_sctp_streams(256, 300);
+  const json d = t.describe();
+  EXPECT_EQ(d["sctpParameters"],
+            json({{"port", 5000}, {"OS", 256}, {"MIS", 300}, {"maxMessageSize", 262144}}));
+  EXPECT_EQ(t.sctp_state(), "new");
+  EXPECT_EQ(t.sctp_max_message_size(), 262144u);
+
+  struct Got {
+    uint16_t stream_id;
+    uint32_t ppid;
+    std::vector<uint8_t> data;
+  };
+  std::vector<Got> got;
+  t.set_sctp_message_handler([&](const SctpMessage& m) {
+    got.push_back({m.stream_id, m.ppid, std::vector<uint8_t>(m.data, m.data + m.len)});
+  });
+  std::vector<SctpDataChannelOpen> opens;
+  t.set_sctp_data_channel_open_handler([&](const SctpDataChannelOpen& o) { opens.push_back(o); });
+  std::vector<uint16_t> closed;
+  t.set_sctp_stream_closed_handler([&](uint16_t id) { closed.push_back(id); });
+
+  Peer peer(peer_cert_, d);
+  peer.enable_sctp(io_);
+  t.connect(
+      {{"dtlsParameters",
+        {{"role", "client"},
+         {"fingerprints", json::array({{{"algorithm", "sha-256"},
+                                        {"value", peer_cert_->fingerprints().back().value}}})}}}});
+  peer.send_check();
+  ASSERT_TRUE(pump(
+      peer, [&] { return peer.stun_successes > 0; }, 3000));
+  peer.start_dtls(d);
+  ASSERT_TRUE(pump(
+      peer,
+      [&] {
+        return t.sctp_state() == "connected" && peer.sctp() &&
+               peer.sctp()->state() == SctpState::connected;
+      },
+      8000))
+      << t.stats().dump();
+  EXPECT_EQ(sctp_events(), (std::vector<std::string>{"connecting", "connected"}));
+  EXPECT_EQ(t.stats()[0]["sctpState"], "connected");
+
+  // Peer -> weir: text, binary of several packets, empty.
+  const std::string hello = "hello weir";
+  std::vector<uint8_t> big(100000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7);
+  SctpStreamParameters s1;
+  s1.stream_id = 1;
+  SctpStreamParameters s2;
+  s2.stream_id = 2;
+  s2.ordered = false;
+  s2.max_retransmits = 5;
+  ASSERT_EQ(peer.sctp()->send(s1, wire::kPpidString, reinterpret_cast<const uint8_t*>(hello.data()),
+                              hello.size()),
+            SctpAssociation::SendResult::sent);
+  ASSERT_EQ(peer.sctp()->send(s2, wire::kPpidBinary, big.data(), big.size()),
+            SctpAssociation::SendResult::sent);
+  ASSERT_EQ(peer.sctp()->send(s1, wire::kPpidString, nullptr, 0),
+            SctpAssociation::SendResult::sent);
+  ASSERT_TRUE(pump(
+      peer, [&] { return got.size() == 3; }, 8000))
+      << t.stats().dump();
+  std::sort(got.begin(), got.end(), [](const Got& a, const Got& b) {
+    return a.stream_id < b.stream_id ||
+           (a.stream_id == b.stream_id && a.data.size() > b.data.size());
+  });
+  EXPECT_EQ(got[0].stream_id, 1);
+  EXPECT_EQ(got[0].ppid, wire::kPpidString);
+  EXPECT_EQ(std::string(got[0].data.begin(), got[0].data.end()), hello);
+  EXPECT_EQ(got[1].ppid, wire::kPpidStringEmpty);
+  EXPECT_TRUE(got[1].data.empty());
+  EXPECT_EQ(got[2].stream_id, 2);
+  EXPECT_EQ(got[2].ppid, wire::kPpidBinary);
+  EXPECT_EQ(got[2].data, big);
+
+  // weir -> peer: text ordered, binary unordered with a lifetime, and one too large.
+  const std::string world = "hello peer";
+  SctpStreamParameters out1;
+  out1.stream_id = 1;
+  SctpStreamParameters out4;
+  out4.stream_id = 4;
+  out4.ordered = false;
+  out4.max_packet_life_time_ms = 5000;
+  EXPECT_TRUE(t.send_sctp_message(out1, wire::kPpidString,
+                                  reinterpret_cast<const uint8_t*>(world.data()), world.size()));
+  EXPECT_TRUE(t.send_sctp_message(out4, wire::kPpidBinary, big.data(), big.size()));
+  std::vector<uint8_t> too_big(262145, 1);
+  EXPECT_FALSE(t.send_sctp_message(out1, wire::kPpidBinary, too_big.data(), too_big.size()));
+  ASSERT_TRUE(pump(
+      peer, [&] { return peer.sctp_messages.size() == 2; }, 8000));
+  EXPECT_EQ(peer.sctp_messages[0].stream_id, 1);
+  EXPECT_EQ(peer.sctp_messages[0].ppid, wire::kPpidString);
+  EXPECT_EQ(std::string(peer.sctp_messages[0].data.begin(), peer.sctp_messages[0].data.end()),
+            world);
+  EXPECT_EQ(peer.sctp_messages[1].stream_id, 4);
+  EXPECT_EQ(peer.sctp_messages[1].data, big);
+
+  // DCEP: the peer opens a channel in-band; weir acknowledges it and tells its handler.
+  wire::DcepOpen open;
+  open.label = "chat";
+  open.protocol = "";
+  uint8_t buf[32];
+  const size_t n = wire::write_dcep_open(open, buf, sizeof buf);
+  SctpStreamParameters s6;
+  s6.stream_id = 6;
+  ASSERT_EQ(peer.sctp()->send(s6, wire::kPpidDcep, buf, n), SctpAssociation::SendResult::sent);
+  ASSERT_TRUE(pump(
+      peer, [&] { return !opens.empty() && peer.sctp()->counters().dcep_acks_received == 1; },
+      3000));
+  EXPECT_EQ(opens[0].label, "chat");
+  EXPECT_EQ(opens[0].params.stream_id, 6);
+  EXPECT_TRUE(opens[0].params.ordered);
+  ASSERT_NE(t.sctp_data_channel(6), nullptr);
+
+  // The peer closes stream 1: weir's handler hears of it; weir closes stream 4: the peer
+  // resets back.
+  peer.sctp()->reset_stream(1);
+  t.close_sctp_stream(4);
+  ASSERT_TRUE(pump(
+      peer,
+      [&] {
+        return closed == std::vector<uint16_t>{1} &&
+               t.sctp()->counters().stream_resets_received == 2;
+      },
+      3000))
+      << t.stats().dump();
+
+  const json st = t.stats()[0];
+  EXPECT_EQ(st["sctpMessagesReceived"], 3);
+  EXPECT_EQ(st["sctpBytesReceived"], hello.size() + big.size());
+  EXPECT_EQ(st["sctpMessagesSent"], 2);
+  EXPECT_EQ(st["sctpBytesSent"], world.size() + big.size());
+  EXPECT_EQ(st["sctpSendRefused"], 1);
+  EXPECT_EQ(st["sctpDataChannelsOpened"], 1);
+  EXPECT_EQ(st["sctpPacketsUndeliverable"], 0);
+
+  // Closing the transport aborts the association: the peer's fails, ours is closed.
+  t.close();
+  EXPECT_EQ(t.sctp_state(), "closed");
+  EXPECT_EQ(sctp_events().back(), "closed");
+  ASSERT_TRUE(pump(
+      peer, [&] { return peer.sctp()->state() == SctpState::failed; }, 3000));
+}
 
 }  // namespace
 }  // namespace weir::control

@@ -1,11 +1,17 @@
-// The broadcaster API end to end over real HTTP: a real HttpServer on 127.0.0.1 (ephemeral
-// port), a real Control on its own control thread and a real started dataplane Worker.
+// The broadcaster API end to end over real HTTPS: a real HttpServer on 127.0.0.1 (ephemeral
+// port, an in-memory self-signed certificate), a real Control on its own control thread
+// and a real started dataplane Worker.
 #include "signaling/http_server.h"
 
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
@@ -16,7 +22,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/ssl.hpp>
 #include "signaling/beast_http.h"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +32,7 @@
 #include "control/control.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/worker.h"
+#include "signaling/tls_context.h"
 
 namespace weir::signaling {
 namespace {
@@ -39,22 +48,27 @@ struct Answer {
   std::string body;
   std::string content_type;
   std::string allow;
+  std::string protocol;  // Sec-WebSocket-Protocol
   std::string error;
   json parsed() const { return json::parse(body, nullptr, false); }
   std::string reason() const { return parsed().value("errorReason", std::string("<none>")); }
 };
 
-// A blocking HTTP/1.1 client on one connection. Reads time out after 10 s so that a
-// server that never answers fails the test instead of hanging it.
+// A blocking HTTPS/1.1 client on one connection (the server's certificate is not
+// verified: it is self-signed). Reads time out after 10 s so that a server that never
+// answers fails the test instead of hanging it.
 class Client {
  public:
-  explicit Client(uint16_t port) : socket_(ioc_) {
+  explicit Client(uint16_t port) : tls_(net::ssl::context::tls_client), socket_(ioc_, tls_) {
+    tls_.set_verify_mode(net::ssl::verify_none);
     beast::error_code ec;
-    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
-    connected_ = !ec;
+    tcp::socket& raw = socket_.next_layer();
+    raw.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
     timeval tv{10, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(raw.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(raw.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (!ec) socket_.handshake(net::ssl::stream_base::client, ec);
+    connected_ = !ec;
   }
   bool connected() const { return connected_; }
 
@@ -92,7 +106,8 @@ class Client {
     char byte;
     beast::error_code ec;
     socket_.read_some(net::buffer(&byte, 1), ec);
-    return ec == net::error::eof || ec == net::error::connection_reset;
+    return ec == net::error::eof || ec == net::error::connection_reset ||
+           ec == net::ssl::error::stream_truncated;
   }
 
  private:
@@ -106,6 +121,7 @@ class Client {
     a.body = res.body();
     a.content_type = std::string(res[http::field::content_type]);
     a.allow = std::string(res[http::field::allow]);
+    a.protocol = std::string(res[http::field::sec_websocket_protocol]);
     return a;
   }
   static Answer failed(std::string why) {
@@ -115,7 +131,8 @@ class Client {
   }
 
   net::io_context ioc_;
-  tcp::socket socket_;
+  net::ssl::context tls_;
+  beast::ssl_stream<tcp::socket> socket_;
   beast::flat_buffer buffer_;
   bool connected_ = false;
 };
@@ -141,6 +158,9 @@ class HttpServerTest : public ::testing::Test {
     work_ = new net::executor_work_guard<net::io_context::executor_type>(
         control_ctx_->get_executor());
     control_thread_ = new std::thread([] { control_ctx_->run(); });
+    TlsSetup tls = make_tls_setup(TlsOptions{}, &error);
+    ASSERT_TRUE(tls.context) << error;
+    tls_ = new std::shared_ptr<net::ssl::context>(tls.context);
   }
 
   static void TearDownTestSuite() {
@@ -154,6 +174,7 @@ class HttpServerTest : public ::testing::Test {
     delete control_;
     if (worker_) worker_->stop();
     delete worker_;
+    delete tls_;
   }
 
   void SetUp() override {
@@ -166,6 +187,7 @@ class HttpServerTest : public ::testing::Test {
   static std::unique_ptr<HttpServer> start_server(HttpServerConfig config) {
     config.ip = "127.0.0.1";
     config.port = 0;
+    if (!config.tls) config.tls = *tls_;
     auto server = std::make_unique<HttpServer>(config, *control_ctx_, *control_);
     std::string error;
     EXPECT_TRUE(server->start(&error)) << error;
@@ -191,8 +213,11 @@ class HttpServerTest : public ::testing::Test {
   static net::io_context* control_ctx_;
   static net::executor_work_guard<net::io_context::executor_type>* work_;
   static std::thread* control_thread_;
+  static std::shared_ptr<net::ssl::context>* tls_;
   std::unique_ptr<HttpServer> server_;
 };
+
+std::shared_ptr<net::ssl::context>* HttpServerTest::tls_ = nullptr;
 
 dp::Worker* HttpServerTest::worker_ = nullptr;
 control::Control* HttpServerTest::control_ = nullptr;
@@ -447,6 +472,143 @@ TEST_F(HttpServerTest, ConsumePausedFromTheStart) {
   a = c.get(room + "/consumers/" + a.parsed().value("id", "") + "/stats");
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.parsed()[0]["paused"], true) << a.body;
+}
+
+// TLS only: a plain-HTTP request is never answered, the connection just closes.
+TEST_F(HttpServerTest, PlainHttpIsNotServed) {
+  net::io_context ioc;
+  tcp::socket raw(ioc);
+  raw.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port()));
+  timeval tv{10, 0};
+  setsockopt(raw.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  net::write(raw, net::buffer(std::string("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n")));
+  char buf[512];
+  beast::error_code ec;
+  size_t n = 0;
+  // The server's TLS stack may answer with an alert record, never with HTTP.
+  while (!ec) n += raw.read_some(net::buffer(buf), ec);
+  EXPECT_TRUE(ec == net::error::eof || ec == net::error::connection_reset) << ec.message();
+  EXPECT_EQ(std::string(buf, std::min<size_t>(n, 4)).find("HTTP"), std::string::npos);
+  Client good(port());
+  EXPECT_EQ(good.get("/stats").status, 200);
+}
+
+std::string upgrade_request(const std::string& target, const std::string& protocol) {
+  std::string r = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n";
+  if (!protocol.empty()) r += "Sec-WebSocket-Protocol: " + protocol + "\r\n";
+  return r + "\r\n";
+}
+
+// protoo-server's order: the subprotocol first (403), then the demo's query check (400).
+TEST_F(HttpServerTest, WebSocketUpgradeIsChecked) {
+  struct Case {
+    std::string target, protocol;
+    int status;
+    std::string reason;
+  };
+  const Case cases[] = {
+      {"/?roomId=r&peerId=p", "", 403, "Sec-WebSocket-Protocol"},
+      {"/?roomId=r&peerId=p", "chat, superchat", 403, "Sec-WebSocket-Protocol"},
+      {"/?roomId=r", "protoo", 400, "Connection request without roomId and/or peerId"},
+      {"/?peerId=p", "protoo", 400, "Connection request without roomId and/or peerId"},
+      {"/?roomId=&peerId=p", "protoo", 400, "Connection request without roomId and/or peerId"},
+      {"/", "protoo", 400, "Connection request without roomId and/or peerId"},
+      {"/?roomId=%zz&peerId=p", "protoo", 400, "percent-encoding"},
+      {"/ws?roomId=r&peerId=p", "protoo", 404, "no WebSocket endpoint"},
+  };
+  for (const Case& k : cases) {
+    Client c(port());
+    Answer a = c.raw(upgrade_request(k.target, k.protocol));
+    EXPECT_EQ(a.status, k.status) << k.target << " " << k.protocol << ": " << a.error;
+    EXPECT_NE(a.reason().find(k.reason), std::string::npos) << a.body;
+  }
+  EXPECT_EQ(server_->open_websockets(), 0u);
+}
+
+TEST_F(HttpServerTest, WebSocketUpgradeEchoesProtoo) {
+  Client c(port());
+  // Raw bytes: the 101 is read as an HTTP response with no body.
+  Answer a = c.raw(upgrade_request("/?roomId=ws-room&peerId=alice&consumerReplicas=x",
+                                   "foo, protoo"));
+  EXPECT_EQ(a.status, 101) << a.error;
+  EXPECT_EQ(a.protocol, "protoo");
+  for (int i = 0; i < 200 && server_->open_websockets() != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(server_->open_websockets(), 1u);
+}
+
+class StaticFilesTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("weir-web-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::create_directories(root_ / "assets");
+    write(root_ / "index.html", "<html>weir</html>");
+    write(root_ / "assets" / "app.js", "console.log(1)");
+    write(root_ / "style.css", "body{}");
+    write(root_ / "app.js.map", "{}");
+    write(root_.parent_path() / (root_.filename().string() + "-secret.txt"), "secret");
+    HttpServerConfig config;
+    config.web_root = root_.string();
+    server_ = start_server(config);
+  }
+  void TearDown() override {
+    HttpServerTest::TearDown();
+    std::filesystem::remove_all(root_);
+    std::filesystem::remove(root_.parent_path() / (root_.filename().string() + "-secret.txt"));
+  }
+  static void write(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream(p) << text;
+  }
+  std::filesystem::path root_;
+  static int counter_;
+};
+int StaticFilesTest::counter_ = 0;
+
+TEST_F(StaticFilesTest, ServesTheWebAppWithContentTypes) {
+  Client c(port());
+  Answer a = c.get("/");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body, "<html>weir</html>");
+  EXPECT_EQ(a.content_type, "text/html; charset=utf-8");
+  a = c.get("/?roomId=x");
+  EXPECT_EQ(a.status, 200);
+  a = c.get("/assets/app.js?v=3");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(c.get("/style.css").content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(c.get("/app.js.map").content_type, "application/json");
+  EXPECT_EQ(c.get("/missing.js").status, 404);
+  EXPECT_EQ(c.get("/assets").status, 404);  // a directory
+  EXPECT_EQ(c.request(http::verb::post, "/index.html").status, 404);
+}
+
+TEST_F(StaticFilesTest, RefusesTraversal) {
+  const std::string secret = "/../" + root_.filename().string() + "-secret.txt";
+  for (const std::string& t : {secret, std::string("/%2e%2e/") + root_.filename().string() +
+                                           "-secret.txt",
+                               std::string("/assets/%2E%2E/%2E%2E/etc/passwd"),
+                               std::string("/assets/..%2f..%2fetc/passwd"),
+                               std::string("/assets\\..\\index.html")}) {
+    Client c(port());
+    Answer a = c.get(t);
+    EXPECT_TRUE(a.status == 403 || a.status == 400) << t << " -> " << a.status << " " << a.body;
+    EXPECT_EQ(a.body.find("secret"), std::string::npos) << t;
+  }
+}
+
+TEST_F(StaticFilesTest, ApiRoutesKeepPrecedence) {
+  Client c(port());
+  EXPECT_EQ(c.get("/stats").content_type, "application/json");
+  Answer a = c.get("/rooms/static-room");
+  ASSERT_EQ(a.status, 200);
+  EXPECT_TRUE(a.parsed().contains("codecs")) << a.body;
+  a = c.get("/rooms/x/nothing-here");
+  EXPECT_EQ(a.status, 404);
+  EXPECT_EQ(a.content_type, "application/json");  // the API's 404, not a file lookup
 }
 
 }  // namespace

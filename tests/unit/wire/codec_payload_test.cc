@@ -94,6 +94,64 @@ TEST(CodecPayload, KindFromMime) {
   EXPECT_EQ(codec_kind_from_mime("video/VP8x"), CodecKind::other);
 }
 
+TEST(CodecPayload, Vp8DescriptorLayouts) {
+  // X, I with M (15-bit id 0x1234), L (TL0PICIDX 0x56), T (TID 2): 6 bytes.
+  const uint8_t full[] = {0x90, 0xE0, 0x92, 0x34, 0x56, 0x80, 0x00, 0x00};
+  Vp8Descriptor d;
+  ASSERT_TRUE(parse_vp8_descriptor(full, sizeof full, d));
+  EXPECT_TRUE(d.has_picture_id);
+  EXPECT_TRUE(d.long_picture_id);
+  EXPECT_EQ(d.picture_id, 0x1234);
+  EXPECT_EQ(d.picture_id_offset, 2);
+  EXPECT_TRUE(d.has_tl0_pic_idx);
+  EXPECT_EQ(d.tl0_pic_idx, 0x56);
+  EXPECT_EQ(d.tl0_pic_idx_offset, 4);
+  EXPECT_TRUE(d.has_temporal_id);
+  EXPECT_EQ(d.temporal_id, 2);
+  EXPECT_EQ(d.size, 6);
+  // 7-bit picture id only.
+  const uint8_t short_id[] = {0x90, 0x80, 0x7F, 0x00};
+  ASSERT_TRUE(parse_vp8_descriptor(short_id, sizeof short_id, d));
+  EXPECT_TRUE(d.has_picture_id);
+  EXPECT_FALSE(d.long_picture_id);
+  EXPECT_EQ(d.picture_id, 0x7F);
+  EXPECT_FALSE(d.has_tl0_pic_idx);
+  EXPECT_EQ(d.size, 3);
+  // K without T: the byte is there, no temporal id.
+  const uint8_t key_idx[] = {0x90, 0x10, 0x1F, 0x00};
+  ASSERT_TRUE(parse_vp8_descriptor(key_idx, sizeof key_idx, d));
+  EXPECT_FALSE(d.has_temporal_id);
+  EXPECT_EQ(d.size, 3);
+  // No X: one byte.
+  const uint8_t plain[] = {0x10, 0x00};
+  ASSERT_TRUE(parse_vp8_descriptor(plain, sizeof plain, d));
+  EXPECT_FALSE(d.has_picture_id);
+  EXPECT_EQ(d.size, 1);
+  // Announced but missing fields.
+  EXPECT_FALSE(parse_vp8_descriptor(full, 3, d));  // 15-bit id cut in half
+  EXPECT_FALSE(parse_vp8_descriptor(full, 4, d));  // TL0PICIDX missing
+  EXPECT_FALSE(parse_vp8_descriptor(full, 5, d));  // TID byte missing
+  EXPECT_FALSE(parse_vp8_descriptor(full, 0, d));
+}
+
+TEST(CodecPayload, Vp8DescriptorRewriteKeepsWidthAndFlags) {
+  uint8_t full[] = {0x90, 0xE0, 0x92, 0x34, 0x56, 0x80, 0xAA};
+  Vp8Descriptor d;
+  ASSERT_TRUE(parse_vp8_descriptor(full, sizeof full, d));
+  rewrite_vp8_descriptor(full, d, 0x8001, 0x07);  // wraps to 15 bits: 1
+  Vp8Descriptor again;
+  ASSERT_TRUE(parse_vp8_descriptor(full, sizeof full, again));
+  EXPECT_EQ(again.picture_id, 1);
+  EXPECT_TRUE(again.long_picture_id);
+  EXPECT_EQ(again.tl0_pic_idx, 0x07);
+  EXPECT_EQ(again.temporal_id, 2);
+  EXPECT_EQ(full[6], 0xAA);  // the frame itself untouched
+  uint8_t short_id[] = {0x90, 0x80, 0x05};
+  ASSERT_TRUE(parse_vp8_descriptor(short_id, sizeof short_id, d));
+  rewrite_vp8_descriptor(short_id, d, 0x0181, 0);
+  EXPECT_EQ(short_id[2], 0x01);  // 7 bits, M stays clear
+}
+
 TEST(CodecPayload, EveryTruncationStaysInBounds) {
   const CodecKind kinds[] = {CodecKind::vp8, CodecKind::vp9, CodecKind::h264, CodecKind::av1};
   const Bytes stap = {0x78, 0x00, 0x04, 0x67, 0x42, 0xe0, 0x1f, 0x00, 0x04, 0x68, 0xce, 0x3c, 0x80};

@@ -170,6 +170,40 @@ TEST(RtpPacket, EveryTruncationFailsOrStaysInBounds) {
   }
 }
 
+// A one-byte block as Chrome sends the first packets of a simulcast stream: MID "0"
+// (id 4), RID "r1" (id 10), audio-level-like byte (id 1: V set, level 42).
+const Bytes kChromeFirstPacket = {0x90, 0x60, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00,
+                                  0x00, 0x65, 0xBE, 0xDE, 0x00, 0x02, 0x40, '0',  0xA1, 'r',
+                                  '1',  0x10, 0xAA, 0x00, 0x01, 0x02};
+
+TEST(RtpPacket, ExtensionEqualsComparesWholeValues) {
+  RtpPacketView v;
+  ASSERT_TRUE(RtpPacketView::parse(kChromeFirstPacket.data(), kChromeFirstPacket.size(), v));
+  EXPECT_TRUE(rtp_extension_equals(v, 4, "0", 1));
+  EXPECT_TRUE(rtp_extension_equals(v, 10, "r1", 2));
+  EXPECT_FALSE(rtp_extension_equals(v, 10, "r", 1));    // a prefix is not the value
+  EXPECT_FALSE(rtp_extension_equals(v, 10, "r12", 3));  // nor is a longer one
+  EXPECT_FALSE(rtp_extension_equals(v, 10, "r2", 2));
+  EXPECT_FALSE(rtp_extension_equals(v, 5, "0", 1));     // absent
+  EXPECT_FALSE(rtp_extension_equals(v, 0, "0", 1));     // id 0 is never an element
+}
+
+TEST(RtpPacket, AudioLevelDropsTheVoiceActivityBit) {
+  RtpPacketView v;
+  ASSERT_TRUE(RtpPacketView::parse(kChromeFirstPacket.data(), kChromeFirstPacket.size(), v));
+  uint8_t level = 0xFF;
+  ASSERT_TRUE(rtp_audio_level(v, 1, level));
+  EXPECT_EQ(level, 0x2A);
+  EXPECT_FALSE(rtp_audio_level(v, 2, level));
+  EXPECT_FALSE(rtp_audio_level(v, 0, level));
+  // The two-byte form allows an empty element: no level in it.
+  RtpPacketView two;
+  ASSERT_TRUE(RtpPacketView::parse(kTwoBytePadded.data(), kTwoBytePadded.size(), two));
+  EXPECT_FALSE(rtp_audio_level(two, 1, level));
+  ASSERT_TRUE(rtp_audio_level(two, 2, level));
+  EXPECT_EQ(level, 0xBB & 0x7F);
+}
+
 TEST(RtpPacket, ClassifiesPerRfc7983AndRfc5761) {
   const uint8_t stun[] = {0x00, 0x01, 0x00, 0x00};
   const uint8_t dtls[] = {22, 0xfe, 0xfd};
