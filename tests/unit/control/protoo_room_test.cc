@@ -34,7 +34,12 @@ constexpr uint16_t kMaxPort = 44999;
 
 class ProtooRoomTest : public ::testing::Test {
  protected:
-  void SetUp() override { start(ControlConfig{}); }
+  // The recorded SFU ran no bot; the bot has its own test.
+  void SetUp() override {
+    ControlConfig config;
+    config.demo_bot = false;
+    start(config);
+  }
   void start(ControlConfig config) {
     dp::WorkerConfig wc;
     wc.pool_buffers = 8192;
@@ -529,6 +534,42 @@ TEST_F(ProtooRoomTest, ChatDataProducersReachEveryOtherPeer) {
   // a leaves: its data consumers at the others close.
   control_->peer_disconnected("r", "a", channels_["a"].get());
   EXPECT_EQ(channels_["b"]->notified("dataConsumerClosed").size(), 2u);
+}
+
+class ProtooBotTest : public ProtooRoomTest {
+ protected:
+  void SetUp() override { start(ControlConfig{}); }
+};
+
+// Contract 3.2 step 4: after the other peers' data producers, the bot's (peerId null),
+// before newPeer; a peer's "bot" data producer is consumed by nobody else.
+TEST_F(ProtooBotTest, JoinedPeersConsumeTheBot) {
+  Joined a = join("a", browser_caps());
+  auto a_requests = channels_["a"]->requested("newDataConsumer");
+  ASSERT_EQ(a_requests.size(), 1u);
+  EXPECT_EQ(a_requests[0]->data["peerId"], nullptr);
+  EXPECT_EQ(a_requests[0]->data["label"], "bot");
+  EXPECT_EQ(a_requests[0]->data["sctpStreamParameters"],
+            json({{"streamId", 0}, {"ordered", true}}));
+  json chat = {{"transportId", a.send_transport},
+               {"sctpStreamParameters", {{"streamId", 0}}},
+               {"label", "chat"}};
+  ok("a", "produceData", chat);
+  chat["label"] = "bot";
+  chat["sctpStreamParameters"] = {{"streamId", 1}};
+  ok("a", "produceData", chat);
+  join("b", browser_caps());
+  auto b_requests = channels_["b"]->requested("newDataConsumer");
+  ASSERT_EQ(b_requests.size(), 2u);
+  EXPECT_EQ(b_requests[0]->data["label"], "chat");
+  EXPECT_EQ(b_requests[1]->data["peerId"], nullptr);
+  EXPECT_EQ(b_requests[1]->data["sctpStreamParameters"]["streamId"], 1);
+  EXPECT_LT(index_in_log("b request newDataConsumer"), index_in_log("a notify newPeer"));
+  // The bot stays while peers come and go; the room still closes when they are gone.
+  control_->peer_disconnected("r", "a", channels_["a"].get());
+  EXPECT_TRUE(channels_["b"]->notified("dataConsumerClosed").size() == 1u);
+  control_->peer_disconnected("r", "b", channels_["b"].get());
+  EXPECT_EQ(control_->server_stats().body["rooms"], 0);
 }
 
 // --- errors ----------------------------------------------------------------------------
