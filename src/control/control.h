@@ -34,6 +34,10 @@ struct ControlConfig {
   // of their own; the workers must have been started with one.
   bool webrtc_shared_port = false;
   uint64_t ice_consent_timeout_ms = 30000;
+  // The demo's server bot: every joined peer consumes its "bot" data producer (peerId
+  // null), and a text message on a peer's "bot" data producer is answered on it with
+  // `<displayName> said me: "<text>"`.
+  bool demo_bot = true;
   // The DTLS certificate of every WebRTC transport; null: one is generated at start.
   std::shared_ptr<const dp::DtlsCertificate> dtls_certificate;
 };

@@ -44,6 +44,7 @@ Room::Room(std::string id, json router_capabilities, dp::Worker* worker,
       config_(config),
       ids_(ids),
       plumbing_(plumbing) {
+  if (config_.demo_bot) add_bot();
   arm_observer_timer();
 }
 

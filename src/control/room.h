@@ -215,6 +215,11 @@ class Room {
   DataConsumer& add_data_consumer(const Peer& consumer_peer, Transport& transport,
                                   DataProducer& data_producer);
   void on_sctp_message(const std::string& transport_id, const SctpMessage& message);
+  void add_bot();
+  // The bot's answer to a text message on a peer's "bot" data producer.
+  void bot_answer(const DataProducer& source, const SctpMessage& message);
+  // Sends one message on every data consumer of data_producer.
+  void relay(DataProducer& data_producer, uint32_t ppid, const uint8_t* data, size_t len);
 
   // --- notifications (room_notifications.cc).
   void notify(const Peer& peer, const char* method, nlohmann::json data);
@@ -236,6 +241,9 @@ class Room {
   WebRtcPlumbing* plumbing_;
   std::function<void()> on_empty_;
   uint64_t next_order_ = 1;  // Peer/Producer/DataProducer::order
+  // The demo bot's data producer (in data_producers_, on no transport, of no peer);
+  // empty: no bot.
+  std::string bot_data_producer_id_;
   std::map<std::string, std::unique_ptr<Peer>> peers_;
   std::map<std::string, std::unique_ptr<Transport>> transports_;
   std::map<std::string, TransportRole> transport_roles_;

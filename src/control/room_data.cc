@@ -121,16 +121,44 @@ void Room::on_sctp_message(const std::string& transport_id, const SctpMessage& m
   }
   ++source->messages_received;
   source->bytes_received += message.len;
-  for (const std::string& dcid : source->data_consumer_ids) {
+  relay(*source, message.ppid, message.data, message.len);
+  if (source->label == "bot" && !bot_data_producer_id_.empty()) bot_answer(*source, message);
+}
+
+void Room::relay(DataProducer& data_producer, uint32_t ppid, const uint8_t* data, size_t len) {
+  for (const std::string& dcid : data_producer.data_consumer_ids) {
     DataConsumer& dc = *data_consumers_.at(dcid);
     WebRtcTransport* out = webrtc(dc.transport_id);
-    if (out && out->send_sctp_message(dc.stream, message.ppid, message.data, message.len)) {
+    if (out && out->send_sctp_message(dc.stream, ppid, data, len)) {
       ++dc.messages_sent;
-      dc.bytes_sent += message.len;
+      dc.bytes_sent += len;
     } else {
       ++dc.messages_dropped;
     }
   }
+}
+
+void Room::add_bot() {
+  auto bot = std::make_unique<DataProducer>();
+  bot->id = generate_uuid_v4();
+  bot->order = next_order_++;
+  bot->label = "bot";
+  bot->stream.ordered = true;  // a direct producer: consumers get reliable, ordered streams
+  bot_data_producer_id_ = bot->id;
+  data_producers_.emplace(bot->id, std::move(bot));
+}
+
+void Room::bot_answer(const DataProducer& source, const SctpMessage& message) {
+  constexpr uint32_t kPpidString = 51;  // the bot answers text only, as the demo's
+  if (message.ppid != kPpidString) return;
+  auto owner = peers_.find(source.peer_id);
+  if (owner == peers_.end()) return;
+  const std::string text(reinterpret_cast<const char*>(message.data), message.len);
+  const std::string answer = owner->second->display_name + " said me: \"" + text + "\"";
+  DataProducer& bot = *data_producers_.at(bot_data_producer_id_);
+  ++bot.messages_received;
+  bot.bytes_received += answer.size();
+  relay(bot, kPpidString, reinterpret_cast<const uint8_t*>(answer.data()), answer.size());
 }
 
 }  // namespace weir::control

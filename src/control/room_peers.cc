@@ -178,6 +178,10 @@ void Room::offer_everything_to(Peer& peer) {
     if (owner == peers_.end() || !owner->second->joined) continue;
     offer_data_consumer(peer, *d->second);
   }
+  // Contract 3.2 step 4: the server bot's data producer, with peerId null.
+  auto bot = data_producers_.find(bot_data_producer_id_);
+  if (bot != data_producers_.end() && peers_.count(peer.id))
+    offer_data_consumer(peer, *bot->second);
 }
 
 void Room::offer_to_others(Producer& producer) {

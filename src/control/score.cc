@@ -122,7 +122,8 @@ void Room::observe_scores() {
     if (scores == producer->scores) continue;
     producer->scores = std::move(scores);
     auto owner = peers_.find(producer->peer_id);
-    if (owner != peers_.end()) {
+    // Nothing received yet: no stream to score (mediasoup lists only streams it has).
+    if (owner != peers_.end() && !entries.empty()) {
       notify(*owner->second, "producerScore", {{"producerId", pid}, {"score", std::move(entries)}});
     }
   }

@@ -4,17 +4,22 @@
 // sent; the join/produce/consume order, pause-until-accepted consumers, peers leaving and
 // being replaced, broadcasters as peers, and an error for each bad request.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <set>
 
+#include "base/clock.h"
 #include "control/control.h"
 #include "control/ortc.h"
+#include "dataplane/socket_address.h"
+#include "dataplane/udp_engine.h"
 #include "dataplane/worker.h"
 #include "fake_peer_channel.h"
 #include "session_fixture.h"
+#include "wire/stun_message.h"
 
 namespace weir::control {
 namespace {
@@ -29,13 +34,18 @@ constexpr uint16_t kMaxPort = 44999;
 
 class ProtooRoomTest : public ::testing::Test {
  protected:
+  // The recorded SFU ran no bot; the bot has its own test.
   void SetUp() override {
+    ControlConfig config;
+    config.demo_bot = false;
+    start(config);
+  }
+  void start(ControlConfig config) {
     dp::WorkerConfig wc;
     wc.pool_buffers = 8192;
     worker_ = std::make_unique<dp::Worker>(wc);
     std::string error;
     ASSERT_TRUE(worker_->start(&error)) << error;
-    ControlConfig config;
     config.listen_ip = "127.0.0.1";
     config.rtc_min_port = kMinPort;
     config.rtc_max_port = kMaxPort;
@@ -172,6 +182,13 @@ TEST_P(RecordedReplayTest, AnswersAndServerRequestsMatchTheRecording) {
       if (answer.contains("sctpParameters")) {
         EXPECT_EQ(answer["sctpParameters"]["port"], 5000);
       }
+    }
+    // The browser's DTLS parameters; a second connect is refused as mediasoup does.
+    for (json connect : session.all("c2s-request", "connectWebRtcTransport", peer)) {
+      connect["transportId"] = transport_ids.at(connect["transportId"]);
+      EXPECT_EQ(ok(peer, "connectWebRtcTransport", connect), json::object());
+      expect_error(request(peer, "connectWebRtcTransport", connect), 500,
+                   "connect() already called");
     }
     json join = session.first("c2s-request", "join", peer);
     EXPECT_EQ(ok(peer, "join", join), session.first("s2c-response", "join", peer));
@@ -519,6 +536,42 @@ TEST_F(ProtooRoomTest, ChatDataProducersReachEveryOtherPeer) {
   EXPECT_EQ(channels_["b"]->notified("dataConsumerClosed").size(), 2u);
 }
 
+class ProtooBotTest : public ProtooRoomTest {
+ protected:
+  void SetUp() override { start(ControlConfig{}); }
+};
+
+// Contract 3.2 step 4: after the other peers' data producers, the bot's (peerId null),
+// before newPeer; a peer's "bot" data producer is consumed by nobody else.
+TEST_F(ProtooBotTest, JoinedPeersConsumeTheBot) {
+  Joined a = join("a", browser_caps());
+  auto a_requests = channels_["a"]->requested("newDataConsumer");
+  ASSERT_EQ(a_requests.size(), 1u);
+  EXPECT_EQ(a_requests[0]->data["peerId"], nullptr);
+  EXPECT_EQ(a_requests[0]->data["label"], "bot");
+  EXPECT_EQ(a_requests[0]->data["sctpStreamParameters"],
+            json({{"streamId", 0}, {"ordered", true}}));
+  json chat = {{"transportId", a.send_transport},
+               {"sctpStreamParameters", {{"streamId", 0}}},
+               {"label", "chat"}};
+  ok("a", "produceData", chat);
+  chat["label"] = "bot";
+  chat["sctpStreamParameters"] = {{"streamId", 1}};
+  ok("a", "produceData", chat);
+  join("b", browser_caps());
+  auto b_requests = channels_["b"]->requested("newDataConsumer");
+  ASSERT_EQ(b_requests.size(), 2u);
+  EXPECT_EQ(b_requests[0]->data["label"], "chat");
+  EXPECT_EQ(b_requests[1]->data["peerId"], nullptr);
+  EXPECT_EQ(b_requests[1]->data["sctpStreamParameters"]["streamId"], 1);
+  EXPECT_LT(index_in_log("b request newDataConsumer"), index_in_log("a notify newPeer"));
+  // The bot stays while peers come and go; the room still closes when they are gone.
+  control_->peer_disconnected("r", "a", channels_["a"].get());
+  EXPECT_TRUE(channels_["b"]->notified("dataConsumerClosed").size() == 1u);
+  control_->peer_disconnected("r", "b", channels_["b"].get());
+  EXPECT_EQ(control_->server_stats().body["rooms"], 0);
+}
+
 // --- errors ----------------------------------------------------------------------------
 
 TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
@@ -632,6 +685,60 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
     EXPECT_EQ(r.status, 500);
   });
   EXPECT_EQ(calls, 1);
+}
+
+// One ICE check with USE-CANDIDATE from a UDP socket: the transport becomes connected.
+void send_ice_check(int fd, const json& transport) {
+  const json& candidate = transport["iceCandidates"][0];
+  const auto to = *dp::SocketAddress::parse(candidate["ip"].get<std::string>(),
+                                            candidate["port"].get<uint16_t>());
+  uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  uint8_t msg[256];
+  wire::StunWriter w(msg, sizeof msg, wire::kStunMethodBinding, wire::StunClass::request, tid);
+  w.add_username(transport["iceParameters"]["usernameFragment"].get<std::string>() + ":peer");
+  w.add_priority(1845501695);
+  w.add_ice_controlling(0x1122334455667788ull);
+  w.add_use_candidate();
+  w.add_message_integrity(transport["iceParameters"]["password"].get<std::string>());
+  w.add_fingerprint();
+  ::sendto(fd, msg, w.size(), 0, to.sockaddr_ptr(), to.length());
+}
+
+class ProtooConsentTest : public ProtooRoomTest {
+ protected:
+  void SetUp() override {
+    ControlConfig config;
+    config.ice_consent_timeout_ms = 300;
+    start(config);
+  }
+};
+
+// DEMO policy: a transport whose ICE consent is lost (disconnected) closes its peer.
+TEST_F(ProtooConsentTest, IceDisconnectedClosesThePeer) {
+  connect("a");
+  const json t = ok("a", "createWebRtcTransport", {{"producing", true}, {"consuming", false}});
+  ok("a", "join", {{"displayName", "a"}});
+  join("b", browser_caps());
+  const int fd = dp::open_udp_socket(*dp::SocketAddress::parse("127.0.0.1", 0), nullptr);
+  ASSERT_GE(fd, 0);
+  send_ice_check(fd, t);
+  const uint64_t deadline = weir::now_ns() + 5'000'000'000ull;
+  bool connected = false;
+  while (!channels_["a"]->closed && weir::now_ns() < deadline) {
+    io_.run_for(std::chrono::milliseconds(20));
+    if (!connected) {
+      json stats = ok("a", "getTransportStats", {{"transportId", t["id"]}});
+      connected = stats[0]["iceState"] != "new";
+    }
+  }
+  ::close(fd);
+  EXPECT_TRUE(connected);
+  ASSERT_TRUE(channels_["a"]->closed);
+  ASSERT_EQ(channels_["b"]->notified("peerClosed").size(), 1u);
+  EXPECT_EQ(channels_["b"]->notified("peerClosed")[0]["peerId"], "a");
+  EXPECT_EQ(control_->server_stats().body["transports"], 2);  // b's two
+  // b's transports are idle too, but never connected: "new" is not a loss.
+  EXPECT_FALSE(channels_["b"]->closed);
 }
 
 TEST_F(ProtooRoomTest, PriorityBelowOneIsRefused) {
