@@ -63,17 +63,18 @@ trap 'exit 130' INT TERM
   --rtc-min-port "$rtc_min" --rtc-max-port "$rtc_max" >"$weir_log" 2>&1 &
 weir_pid=$!
 
-api="http://127.0.0.1:$http_port"
+# weir serves HTTPS only, with a self-signed certificate by default: curl -k.
+api="https://127.0.0.1:$http_port"
 for _ in $(seq 300); do
   if ! kill -0 "$weir_pid" 2>/dev/null; then
     echo "fanout.sh: weir exited during startup; its log ($weir_log):" >&2
     tail -n 30 "$weir_log" >&2
     exit 1
   fi
-  curl -fsS -o /dev/null --max-time 2 "$api/stats" 2>/dev/null && break
+  curl -kfsS -o /dev/null --max-time 2 "$api/stats" 2>/dev/null && break
   sleep 0.1
 done
-if ! curl -fsS -o /dev/null --max-time 2 "$api/stats"; then
+if ! curl -kfsS -o /dev/null --max-time 2 "$api/stats"; then
   echo "fanout.sh: weir's API at $api did not answer within 30 s" >&2
   exit 1
 fi

@@ -207,7 +207,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       bool api_path = target.substr(0, 7) == "/rooms/" || target.substr(0, 6) == "/rooms";
       if (routed.error.status == 404 && !api_path && !shared_->config.web_root.empty() &&
           (request_.method() == http::verb::get || request_.method() == http::verb::head)) {
-        return serve_static();
+        return serve_static(routed.error);
       }
       return respond(routed.error, routed.allow, !request_.keep_alive());
     }
@@ -253,11 +253,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     session->start();
   }
 
-  void serve_static() {
+  // not_found: the API's own 404 ("no route for GET /x"), kept when there is no such
+  // file either, so that a mistyped API path reads the same with or without a web root.
+  void serve_static(const ApiResult& not_found) {
     const HttpServerConfig& c = shared_->config;
     StaticTarget t = resolve_static_target(request_.target());
-    if (t.status != 200) return respond(ApiResult::error(t.status, t.reason), {}, !request_.keep_alive());
-    StaticFile f = read_static_file(c.web_root, t.relative, c.max_static_file_bytes);
+    StaticFile f;
+    if (t.status != 200) {
+      f.status = t.status;
+      f.reason = t.reason;
+    } else {
+      f = read_static_file(c.web_root, t.relative, c.max_static_file_bytes);
+    }
+    if (f.status == 404) {
+      LOG_DEBUG("http", "%s: %s", request_line_.c_str(), f.reason.c_str());
+      return respond(not_found, {}, !request_.keep_alive());
+    }
     if (f.status != 200) {
       return respond(ApiResult::error(f.status, f.reason), {}, !request_.keep_alive());
     }

@@ -26,7 +26,7 @@ class PktgenRun:
     def __init__(self, pktgen_exe, weir, args, timeout_s=120):
         self.work = tempfile.mkdtemp(prefix="pktgen-webrtc-")
         self.report_path = os.path.join(self.work, "report.json")
-        self.args = [pktgen_exe, "--api", f"http://127.0.0.1:{weir.http_port}",
+        self.args = [pktgen_exe, "--api", weir.api_url,
                      "--transport", "webrtc", "--server-pid", str(weir.proc.pid),
                      "--report", self.report_path, "--quiet", *args]
         self.timeout_s = timeout_s

@@ -1,4 +1,4 @@
-"""Every error class of the broadcaster API over real HTTP (400 bad input naming the field,
+"""Every error class of the broadcaster API over real HTTPS (400 bad input naming the field,
 404 unknown ids and routes, 405 wrong method, 500 refused), the server still serving
 afterwards (also after a non-HTTP request), `weir --help`, and a bad config file."""
 
@@ -12,8 +12,10 @@ import weirtest as wt
 
 HELP_OPTIONS = ["--listen-ip", "--announced-address", "--rtc-min-port", "--rtc-max-port",
                 "--workers", "--log-level", "--http-ip", "--http-port", "--io-engine",
-                "--max-http-connections", "--max-http-body-bytes", "--config", "--help",
-                "--version"]
+                "--max-http-connections", "--max-http-body-bytes", "--tls-certificate-file",
+                "--tls-private-key-file", "--state-dir", "--web-root", "--max-ws-message-bytes",
+                "--max-ws-queued-bytes", "--ws-request-rate", "--ws-request-burst", "--config",
+                "--help", "--version"]
 
 
 def expect_error(weir, method, path, status, words=(), body=None, raw=None):
@@ -152,7 +154,8 @@ def api_cases(weir):
 
 
 def garbage_connection(weir):
-    """A non-HTTP request on one connection must not stop the next one being served."""
+    """Bytes that are neither TLS nor HTTP on one connection must not stop the next one
+    being served."""
     with socket.create_connection(("127.0.0.1", weir.http_port), timeout=5) as s:
         s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 this is not HTTP\r\n\r\n" + bytes(range(256)))
         try:

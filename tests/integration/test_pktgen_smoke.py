@@ -14,7 +14,7 @@ REQUIRED_KEYS = ["scenario", "mode", "suite", "producers", "consumers", "offered
 def run(weir_exe, pktgen_exe):
     wt.check(pktgen_exe is not None, "usage: test_pktgen_smoke.py <weir> <pktgen>")
     with wt.Weir(weir_exe, rtc_ports=200) as weir:
-        args = [pktgen_exe, "--api", f"http://127.0.0.1:{weir.http_port}", "--consumers", "20",
+        args = [pktgen_exe, "--api", weir.api_url, "--consumers", "20",
                 "--duration", "3", "--warmup", "2", "--server-pid", str(weir.proc.pid), "--quiet"]
         wt.log("running " + " ".join(args))
         out = subprocess.run(args, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)

@@ -7,8 +7,10 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 
 namespace weir::pktgen {
@@ -28,10 +30,18 @@ std::string ApiResponse::describe(std::string_view what) const {
   return out + body;
 }
 
-bool parse_http_url(std::string_view url, std::string& host, std::string& port) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) return false;
-  url.remove_prefix(kScheme.size());
+bool parse_http_url(std::string_view url, std::string& host, std::string& port, bool& tls) {
+  constexpr std::string_view kHttps = "https://";
+  constexpr std::string_view kHttp = "http://";
+  if (url.substr(0, kHttps.size()) == kHttps) {
+    tls = true;
+    url.remove_prefix(kHttps.size());
+  } else if (url.substr(0, kHttp.size()) == kHttp) {
+    tls = false;
+    url.remove_prefix(kHttp.size());
+  } else {
+    return false;
+  }
   if (const auto slash = url.find('/'); slash != std::string_view::npos) {
     if (url.substr(slash) != "/") return false;
     url = url.substr(0, slash);
@@ -39,7 +49,7 @@ bool parse_http_url(std::string_view url, std::string& host, std::string& port) 
   const auto colon = url.rfind(':');
   if (colon == std::string_view::npos) {
     host = url;
-    port = "80";
+    port = tls ? "443" : "80";
   } else {
     host = url.substr(0, colon);
     port = url.substr(colon + 1);
@@ -50,20 +60,38 @@ bool parse_http_url(std::string_view url, std::string& host, std::string& port) 
 
 struct ApiClient::Connection {
   asio::io_context io;
+  asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
   tcp::socket socket{io};
+  // A TLS stream cannot be reused after its connection closed: one per connection.
+  std::unique_ptr<beast::ssl_stream<tcp::socket&>> tls;
   beast::flat_buffer buffer;
   bool open = false;
+
+  void close() {
+    beast::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    tls.reset();
+    open = false;
+  }
+  template <class Op>
+  void with_stream(Op op) {
+    if (tls) {
+      op(*tls);
+    } else {
+      op(socket);
+    }
+  }
 };
 
-ApiClient::ApiClient(std::string host, std::string port)
-    : host_(std::move(host)), port_(std::move(port)), conn_(std::make_unique<Connection>()) {}
+ApiClient::ApiClient(std::string host, std::string port, bool tls)
+    : host_(std::move(host)), port_(std::move(port)), tls_(tls),
+      conn_(std::make_unique<Connection>()) {
+  conn_->tls_ctx.set_verify_mode(asio::ssl::verify_none);
+}
 
 ApiClient::~ApiClient() {
-  if (conn_->open) {
-    beast::error_code ec;
-    conn_->socket.shutdown(tcp::socket::shutdown_both, ec);
-    conn_->socket.close(ec);
-  }
+  if (conn_->open) conn_->close();
 }
 
 ApiResponse ApiClient::request(Method method, const std::string& target,
@@ -93,26 +121,33 @@ ApiResponse ApiClient::request(Method method, const std::string& target,
       tcp::resolver resolver(c.io);
       const auto endpoints = resolver.resolve(host_, port_, ec);
       if (!ec) asio::connect(c.socket, endpoints, ec);
+      if (!ec && tls_) {
+        c.tls = std::make_unique<beast::ssl_stream<tcp::socket&>>(c.socket, c.tls_ctx);
+        if (!SSL_set_tlsext_host_name(c.tls->native_handle(), host_.c_str())) {
+          ec = beast::error_code(static_cast<int>(::ERR_get_error()),
+                                 asio::error::get_ssl_category());
+        }
+        if (!ec) c.tls->handshake(asio::ssl::stream_base::client, ec);
+      }
       if (ec) {
+        c.close();
         out.transport_error = "cannot connect to " + host_ + ":" + port_ + ": " + ec.message();
         return out;
       }
       c.open = true;
       c.buffer.clear();
     }
-    http::write(c.socket, req, ec);
     http::response<http::string_body> res;
-    if (!ec) http::read(c.socket, c.buffer, res, ec);
+    c.with_stream([&](auto& stream) {
+      http::write(stream, req, ec);
+      if (!ec) http::read(stream, c.buffer, res, ec);
+    });
     if (ec) {
-      c.socket.close(ec);
-      c.open = false;
+      c.close();
       out.transport_error = "HTTP exchange failed: " + ec.message();
       continue;
     }
-    if (!res.keep_alive()) {
-      c.socket.close(ec);
-      c.open = false;
-    }
+    if (!res.keep_alive()) c.close();
     out.status = static_cast<int>(res.result_int());
     out.body = std::move(res.body());
     out.json = nlohmann::json::parse(out.body, nullptr, /*allow_exceptions=*/false);

@@ -1,6 +1,9 @@
-// A small synchronous HTTP/1.1 client for weir's broadcaster API (Boost.Beast), keeping
-// one keep-alive connection so that building thousands of transports does not open
-// thousands of TCP connections. Control path only; never used while packets flow.
+// A small synchronous HTTPS/1.1 client for weir's broadcaster API (Boost.Beast, OpenSSL),
+// keeping one keep-alive connection so that building thousands of transports does not
+// open thousands of TCP connections and TLS handshakes. weir's certificate is usually
+// self-signed, so it is not verified (a load generator on a test network, like curl -k).
+// Plain http:// URLs still work against other servers. Control path only; never used
+// while packets flow.
 #pragma once
 
 #include <cstdint>
@@ -22,14 +25,15 @@ struct ApiResponse {
   std::string describe(std::string_view what) const;
 };
 
-// "http://host:port" (port defaults to 80); false for anything else.
-bool parse_http_url(std::string_view url, std::string& host, std::string& port);
+// "https://host:port" (port defaults to 443, tls true) or "http://host:port" (80, tls
+// false); false for anything else.
+bool parse_http_url(std::string_view url, std::string& host, std::string& port, bool& tls);
 
 class ApiClient {
  public:
   enum class Method { get, post, del };
 
-  ApiClient(std::string host, std::string port);
+  ApiClient(std::string host, std::string port, bool tls = true);
   ~ApiClient();
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
@@ -40,6 +44,7 @@ class ApiClient {
  private:
   struct Connection;
   std::string host_, port_;
+  bool tls_;
   std::unique_ptr<Connection> conn_;
 };
 

@@ -91,8 +91,9 @@ int run(const Options& o) {
     return 2;
   }
   std::string host, port;
-  if (!parse_http_url(o.api, host, port)) {
-    std::fprintf(stderr, "pktgen: --api must look like http://host:port, got %s\n", o.api.c_str());
+  bool tls = true;
+  if (!parse_http_url(o.api, host, port, tls)) {
+    std::fprintf(stderr, "pktgen: --api must look like https://host:port, got %s\n", o.api.c_str());
     return 2;
   }
 
@@ -112,7 +113,7 @@ int run(const Options& o) {
     return 1;
   }
 
-  ApiClient api(host, port);
+  ApiClient api(host, port, tls);
   FanoutScenario scenario(api);
   Teardown teardown;
   teardown.scenario = &scenario;

@@ -71,7 +71,7 @@ const char* usage_text() {
          "N consumers, each on its own plain or WebRTC transport and local UDP socket), sends\n"
          "paced SRTP, verifies what every consumer receives and prints one JSON result line.\n"
          "\n"
-         "  --api URL            weir's HTTP API (default http://127.0.0.1:4443)\n"
+         "  --api URL            weir's HTTPS API (default https://127.0.0.1:4443)\n"
          "  --room ID            room id (default: random)\n"
          "  --consumers N        consumers, one transport and socket each (default 100)\n"
          "  --rate PPS           packets per second of the producer (default 100)\n"

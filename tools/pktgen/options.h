@@ -7,7 +7,7 @@
 namespace weir::pktgen {
 
 struct Options {
-  std::string api = "http://127.0.0.1:4443";
+  std::string api = "https://127.0.0.1:4443";
   std::string room;  // empty: a random id is chosen at start
   uint32_t consumers = 100;
   uint32_t rate_pps = 100;

@@ -16,7 +16,7 @@ TEST(Options, Defaults) {
   Options o;
   std::string error;
   ASSERT_TRUE(parse({}, o, error));
-  EXPECT_EQ(o.api, "http://127.0.0.1:4443");
+  EXPECT_EQ(o.api, "https://127.0.0.1:4443");
   EXPECT_EQ(o.consumers, 100u);
   EXPECT_EQ(o.rate_pps, 100u);
   EXPECT_EQ(o.duration_s, 10);
