@@ -22,6 +22,9 @@ missing=()
 for p in "${packages[@]}"; do
   [[ -n "${installed[$p]:-}" ]] || missing+=("$p")
 done
+# npm: Debian ships it as its own package, while NodeSource's nodejs (seen on some hosts)
+# bundles it and conflicts with Debian's; ask for the package only when no npm is there.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0

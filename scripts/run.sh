@@ -7,4 +7,5 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BUILD_DIR_PREFIX=${BUILD_DIR_PREFIX:-$root/build}
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" src/app/weir
+bash "$root/scripts/build-web.sh"  # the demo page weir serves at https://localhost:4443/
 exec "$BUILD_DIR_PREFIX/src/app/weir" "$@"

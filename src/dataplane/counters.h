@@ -95,11 +95,16 @@ struct ConsumerCounters {
   Counter rtt_us;                  // from its endpoint's reports on our SRs, 0: not yet known
   Counter reported_fraction_lost;  // its endpoint's last report, 0..255
   Counter reported_lost;           // cumulative, as its endpoint reports it
-  // Simulcast: the spatial layer forwarded now, plus one (0: nothing forwarded yet).
+  // Simulcast: the spatial layer forwarded now, plus one (0: nothing forwarded yet; while
+  // paused or resynchronising it keeps the last one). Stays 0 for a single-stream producer.
   Counter current_spatial_layer;
-  // Simulcast: packets of the producer's other layers, not forwarded to this consumer. Not
-  // a drop: the producer sends every layer for whoever wants it.
+  // Simulcast: packets of the producer's other spatial layers, and of temporal layers above
+  // the preferred one, not forwarded to this consumer. Not a drop: the producer sends every
+  // layer for whoever wants it.
   Counter other_layer_packets;
+  // Packets that arrived after its numbering had moved past them (a layer switch, resync or
+  // temporal gap since): not forwarded, they would collide with numbers already used.
+  Counter late_packets;
   DropCounters dropped;
 };
 

@@ -28,6 +28,8 @@ void RtpContinuity::resync(uint16_t in_seq, uint32_t in_ts, uint64_t now_ns,
     started = true;
     return;
   }
+  first_in_seq = in_seq;
+  guard_late = true;
   const auto next_seq = static_cast<uint16_t>(last_seq + 1);
   // Advance the timestamp by the wall time that passed since the last packet sent (at
   // least one tick), so a receiver's jitter buffer sees time move forward, not a jump.
@@ -36,6 +38,12 @@ void RtpContinuity::resync(uint16_t in_seq, uint32_t in_ts, uint64_t now_ns,
   const auto next_ts = static_cast<uint32_t>(last_ts + elapsed_ticks);
   seq_offset = static_cast<uint16_t>(in_seq - next_seq);
   ts_offset = in_ts - next_ts;
+}
+
+void RtpContinuity::skip_to(uint16_t in_seq) {
+  seq_offset = static_cast<uint16_t>(in_seq - static_cast<uint16_t>(last_seq + 1));
+  first_in_seq = in_seq;
+  guard_late = true;
 }
 
 void RtpContinuity::sent(uint16_t out_seq, uint32_t out_ts, uint64_t now_ns) {
@@ -448,7 +456,14 @@ uint8_t ForwardingTables::keyframe_stream(const ConsumerState& c) {
 void ForwardingTables::retarget(ConsumerState& c, uint64_t now_ns) {
   ProducerState& p = *c.producer;
   c.target_layer = choose_spatial_layer(p.active_layers, p.stream_count, c.preferred_spatial_layer);
-  if (c.target_layer != c.current_layer && !c.paused) request_keyframe(p, c.target_layer, now_ns);
+  if (c.target_layer == c.current_layer || c.paused || p.paused) return;
+  // Asked again every interval until the key frame comes; the ticks in between are not
+  // requests, so they are not counted as throttled ones either.
+  const ProducerStream& s = p.streams[c.target_layer];
+  if (s.last_keyframe_request_ns == 0 ||
+      now_ns - s.last_keyframe_request_ns >= options_.keyframe_request_interval_ns) {
+    request_keyframe(p, c.target_layer, now_ns);
+  }
 }
 
 void ForwardingTables::on_request_consumer_keyframe(const RequestConsumerKeyFrame& c) {
@@ -748,6 +763,30 @@ void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::Rtp
                                      c->continuity.seq_offset, c->continuity.ts_offset, stream,
                                      c->vp8.tl0_offset, c->vp8.picture_id_offset});
       c->sync_required = false;
+      c->current_temporal_layer = c->preferred_temporal_layer;  // a key frame is TL0
+      c->temporal_gap = false;
+    } else if (c->continuity.is_late(rtp.sequence_number())) {
+      cc.late_packets.add();
+      continue;
+    }
+    if (vp8_ids && vp8.has_temporal_id) {
+      if (vp8.start_of_frame && c->current_temporal_layer != c->preferred_temporal_layer &&
+          (vp8.temporal_id == 0 || c->preferred_temporal_layer < c->current_temporal_layer)) {
+        c->current_temporal_layer = c->preferred_temporal_layer;
+      }
+      if (vp8.temporal_id > c->current_temporal_layer) {
+        cc.other_layer_packets.add();
+        c->temporal_gap = true;
+        continue;
+      }
+      if (c->temporal_gap) {  // numbering and picture ids close over what was left out
+        c->temporal_gap = false;
+        c->continuity.skip_to(rtp.sequence_number());
+        c->vp8.skip_to(vp8);
+        c->segments.start(LayerSegment{c->continuity.map_seq(rtp.sequence_number()),
+                                       c->continuity.seq_offset, c->continuity.ts_offset, stream,
+                                       c->vp8.tl0_offset, c->vp8.picture_id_offset});
+      }
     }
     PacketBuffer* out = pool_.alloc();
     if (out == nullptr) {

@@ -142,8 +142,27 @@ struct RtpContinuity {
   uint32_t last_ts = 0;
   uint64_t last_sent_ns = 0;
 
+  // The first input number of the current offsets. A packet older than it that arrives
+  // late would be numbered into what was already sent: it is not forwarded (the consumer's
+  // NACK gets it through the segment it belongs to). Checked until the stream is well past.
+  static constexpr int16_t kLateWindow = 512;
+  uint16_t first_in_seq = 0;
+  bool guard_late = false;
+
   // Makes in_seq/in_ts follow the last packet sent, allowing for the time that passed.
   void resync(uint16_t in_seq, uint32_t in_ts, uint64_t now_ns, uint32_t clock_rate);
+  // Packets before in_seq were left out (temporal layers not forwarded): in_seq follows the
+  // last number sent; the timestamps keep their mapping.
+  void skip_to(uint16_t in_seq);
+  bool is_late(uint16_t in_seq) {
+    if (!guard_late) return false;
+    const auto ahead = static_cast<int16_t>(in_seq - first_in_seq);
+    // Far behind is not reordering but the sender's numbering jumping (a restart): that
+    // goes through as before.
+    if (ahead < 0) return ahead > -kLateWindow;
+    if (ahead > kLateWindow) guard_late = false;  // reordering never reaches this far
+    return false;
+  }
   uint16_t map_seq(uint16_t in_seq) const { return static_cast<uint16_t>(in_seq - seq_offset); }
   uint32_t map_ts(uint32_t in_ts) const { return in_ts - ts_offset; }
   void sent(uint16_t out_seq, uint32_t out_ts, uint64_t now_ns);
@@ -164,7 +183,12 @@ struct ConsumerState {
   uint8_t current_layer = 0;
   uint8_t target_layer = 0;
   uint8_t preferred_spatial_layer = kHighestLayer;
-  uint8_t preferred_temporal_layer = kHighestLayer;  // kept; every temporal layer is sent
+  uint8_t preferred_temporal_layer = kHighestLayer;
+  // VP8 simulcast: temporal layers above current_temporal_layer are left out; it moves to
+  // the preferred one at a frame start (up only at a TL0 frame, which later frames of any
+  // layer may reference). temporal_gap: packets were left out since the last one sent.
+  uint8_t current_temporal_layer = kHighestLayer;
+  bool temporal_gap = false;
   PayloadTypeMap router_pt_map{};   // router PT -> consumer PT (as commanded)
   ExtensionIdMap router_ext_map{};  // router id -> consumer id (as commanded)
   // Producer-side numbers mapped straight to this consumer's, so a packet needs one lookup.

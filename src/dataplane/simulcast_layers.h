@@ -42,6 +42,13 @@ struct Vp8Continuity {
 
   // The next packet sent is d's: it follows the last one sent (+1).
   void resync(const wire::Vp8Descriptor& d);
+  // Frames before d's were left out (higher temporal layers): its picture id follows the
+  // last one sent; TL0PICIDX keeps its mapping (TL0 frames are never left out).
+  void skip_to(const wire::Vp8Descriptor& d) {
+    if (d.has_picture_id && started) {
+      picture_id_offset = static_cast<uint16_t>(d.picture_id - (last_picture_id + 1));
+    }
+  }
   uint16_t map_picture_id(uint16_t in, bool long_id) const {
     return static_cast<uint16_t>((in - picture_id_offset) & (long_id ? 0x7FFF : 0x7F));
   }
@@ -50,11 +57,12 @@ struct Vp8Continuity {
   void sent(const wire::Vp8Descriptor& d, uint16_t out_picture_id, uint8_t out_tl0);
 };
 
-// The last few segments of a consumer, newest last. Older segments are forgotten: a NACK
-// for them is not answered (the packets left the retransmission history long ago anyway).
+// The last segments of a consumer, newest last. Older segments are forgotten: a NACK for
+// them is not answered. Left-out temporal layers start a segment every other frame or so,
+// hence 32 (512 bytes a consumer): about a second of TL0-only video.
 class LayerSegments {
  public:
-  static constexpr size_t kCapacity = 4;
+  static constexpr size_t kCapacity = 32;
 
   void start(const LayerSegment& s) {
     segments_[next_ % kCapacity] = s;

@@ -100,6 +100,7 @@ bool h264_is_keyframe(const uint8_t* p, size_t len) {
 bool parse_vp8_descriptor(const uint8_t* p, size_t len, Vp8Descriptor& out) {
   out = Vp8Descriptor{};
   if (p == nullptr || len < 1) return false;
+  out.start_of_frame = (p[0] & 0x10) != 0 && (p[0] & 0x07) == 0;
   size_t off = 1;
   if ((p[0] & 0x80) != 0) {  // X
     if (len < 2) return false;

@@ -24,6 +24,7 @@ bool is_keyframe(CodecKind codec, const uint8_t* payload, size_t len);
 // Where the RFC 7741 VP8 payload descriptor keeps the numbers a simulcast switch must
 // keep continuous: the picture id (7 or 15 bits) and TL0PICIDX; and the temporal layer.
 struct Vp8Descriptor {
+  bool start_of_frame = false;  // S set, partition 0: the frame's first packet
   bool has_picture_id = false;
   bool long_picture_id = false;  // M bit: 15 bits
   uint16_t picture_id = 0;

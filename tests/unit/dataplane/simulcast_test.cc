@@ -61,14 +61,14 @@ std::vector<uint8_t> text(const char* s) { return std::vector<uint8_t>(s, s + st
 // A VP8 payload as Chrome's simulcast encoders send it: descriptor with a 15-bit picture
 // id, TL0PICIDX and a TID byte, then a key or inter frame header.
 std::vector<uint8_t> vp8_simulcast_payload(bool keyframe, uint16_t picture_id, uint8_t tl0,
-                                           size_t size) {
+                                           size_t size, uint8_t tid = 0) {
   std::vector<uint8_t> p(size, 0x55);
   p[0] = 0x90;  // X, S, partition 0
   p[1] = 0xE0;  // I, L, T
   p[2] = static_cast<uint8_t>(0x80 | (picture_id >> 8));
   p[3] = static_cast<uint8_t>(picture_id);
   p[4] = tl0;
-  p[5] = 0x00;  // TID 0
+  p[5] = static_cast<uint8_t>(tid << 6);
   p[6] = keyframe ? 0x00 : 0x01;
   if (keyframe) {
     p[9] = 0x9d;
@@ -188,7 +188,10 @@ class Simulcast : public WorkerFixture {
   // Layer `layer`'s next packet: SSRC 100 + layer, its own numbering and clock; the RID and
   // MID extensions ride on the first packets only, as Chrome does. The payload's last byte
   // tells the layer, the one before its sequence number's low byte.
-  void send_layer(Endpoint& sender, int layer, bool keyframe, bool with_rid = false) {
+  // tid: the frame's temporal layer; TL0PICIDX counts TL0 frames, the others carry the one
+  // of the TL0 frame they follow.
+  void send_layer(Endpoint& sender, int layer, bool keyframe, bool with_rid = false,
+                  uint8_t tid = 0) {
     Layer& l = layers_[layer];
     RtpSpec s;
     s.pt = kVideoPt;
@@ -200,7 +203,8 @@ class Simulcast : public WorkerFixture {
       s.extensions = {{kMidExt, text("v")},
                       {kRidExt, {'r', static_cast<uint8_t>('0' + layer)}}};
     }
-    s.payload = vp8_simulcast_payload(keyframe, l.picture_id++, l.tl0++, 60);
+    if (tid == 0) ++l.tl0;
+    s.payload = vp8_simulcast_payload(keyframe, l.picture_id++, l.tl0, 60, tid);
     s.payload[58] = static_cast<uint8_t>(s.seq);
     s.payload[59] = static_cast<uint8_t>(layer);
     sender.send_to(in_, make_rtp(s));
@@ -223,6 +227,7 @@ class Simulcast : public WorkerFixture {
     uint8_t seq_low;
     uint16_t picture_id;
     uint8_t tl0;
+    uint8_t tid;
   };
   std::vector<Received> drain(Endpoint& receiver, int wait_ms = 100) {
     std::vector<Received> out;
@@ -237,7 +242,8 @@ class Simulcast : public WorkerFixture {
       EXPECT_TRUE(wire::parse_vp8_descriptor(v.payload(), v.payload_size(), vp8));
       EXPECT_TRUE(vp8.long_picture_id);
       out.push_back({v.sequence_number(), v.timestamp(), v.payload()[v.payload_size() - 1],
-                     v.payload()[v.payload_size() - 2], vp8.picture_id, vp8.tl0_pic_idx});
+                     v.payload()[v.payload_size() - 2], vp8.picture_id, vp8.tl0_pic_idx,
+                     vp8.temporal_id});
     }
   }
   static void expect_continuous(const std::vector<Received>& r) {
@@ -310,7 +316,7 @@ TEST_F(Simulcast, RtxSsrcIsLearnedFromTheRepairedRid) {
   const uint16_t lost_seq = layers_[2].seq++;  // a layer-2 packet that never arrives
   layers_[2].ts += 3000;
   const uint16_t lost_picture_id = layers_[2].picture_id++;
-  const uint8_t lost_tl0 = layers_[2].tl0++;
+  const uint8_t lost_tl0 = ++layers_[2].tl0;
   send_layer(sender, 2, false);
   settle();
   ASSERT_EQ(drain(receiver).size(), 2u);
@@ -527,6 +533,137 @@ TEST_F(Simulcast, ConsumerKeyFrameRequestsGoToTheLayerItForwards) {
   receiver.send_to(out_, pli);
   ASSERT_TRUE(wait_for([&] { return cc_->keyframe_requests.get() == 1; }));
   EXPECT_EQ(pli_ssrcs(sender, 200), (std::multiset<uint32_t>{101}));
+}
+
+TEST_F(Simulcast, H264SwitchesAtTheKeyFramesFirstPacket) {
+  Endpoint sender, receiver;
+  AddProducer p = simulcast_producer();
+  p.codec = wire::CodecKind::h264;
+  p.encoding_count = 2;
+  setup(receiver, p, consumer(1));
+  // Chrome's H.264 key frame: STAP-A with SPS and PPS, then the IDR slice in FU-A pieces.
+  const std::vector<uint8_t> stap = {0x78, 0x00, 0x04, 0x67, 0x42, 0xe0, 0x1f,
+                                     0x00, 0x04, 0x68, 0xce, 0x3c, 0x80};
+  const std::vector<uint8_t> idr_start = {0x7c, 0x85, 0x88, 0x84, 0x00};
+  const std::vector<uint8_t> idr_middle = {0x7c, 0x05, 0x12, 0x34, 0x00};
+  const std::vector<uint8_t> delta = {0x41, 0x9a, 0x02, 0x00};
+  uint16_t seq[2] = {100, 700};
+  auto send = [&](int layer, const std::vector<uint8_t>& payload, bool with_rid = false) {
+    RtpSpec s;
+    s.pt = kVideoPt;
+    s.ssrc = 100u + static_cast<uint32_t>(layer);
+    s.seq = seq[layer]++;
+    s.ts = 1000u * s.seq;
+    if (with_rid)
+      s.extensions = {{kMidExt, text("v")}, {kRidExt, {'r', static_cast<uint8_t>('0' + layer)}}};
+    s.payload = payload;
+    s.payload.push_back(static_cast<uint8_t>(layer));
+    sender.send_to(in_, make_rtp(s));
+  };
+  send(0, delta, true);
+  send(1, delta, true);
+  send(1, idr_middle);  // the middle of a key frame starts nothing
+  send(1, stap);
+  send(1, idr_start);
+  send(1, idr_middle);
+  send(0, delta);
+  ASSERT_TRUE(wait_for([&] { return pc_->packets.get() == 7; }));
+  std::vector<std::pair<uint16_t, int>> got;  // (seq, layer)
+  auto collect = [&] {
+    receiver.set_timeout(100);
+    for (auto d = receiver.receive(); !d.empty(); d = receiver.receive()) {
+      wire::RtpPacketView v;
+      ASSERT_TRUE(wire::RtpPacketView::parse(d.data(), d.size(), v));
+      got.emplace_back(v.sequence_number(), v.payload()[v.payload_size() - 1]);
+    }
+  };
+  collect();
+  ASSERT_EQ(got.size(), 3u);  // STAP-A, IDR start, IDR middle of layer 1
+  run(SetConsumerPreferredLayers{kConsumer, 0, kHighestLayer});
+  send(0, idr_middle);
+  send(0, stap);
+  send(0, idr_start);
+  send(1, delta);
+  send(0, delta);
+  ASSERT_TRUE(wait_for([&] { return pc_->packets.get() == 12; }));
+  collect();
+  ASSERT_EQ(got.size(), 6u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].second, i < 3 ? 1 : 0) << i;
+    if (i > 0) {
+      EXPECT_EQ(static_cast<uint16_t>(got[i].first - got[i - 1].first), 1) << i;
+    }
+  }
+}
+
+TEST_F(Simulcast, TemporalLayersAboveThePreferredOneAreLeftOutWithoutGaps) {
+  Endpoint sender, receiver;
+  AddConsumer c = consumer(2);
+  c.preferred_temporal_layer = 0;
+  setup(receiver, simulcast_producer(), c);
+  announce_layers(sender);
+  // L1T3 as libvpx sends it: TIDs 0 2 1 2 0 2 1 2 0, one packet per frame here.
+  const uint8_t pattern[] = {0, 2, 1, 2, 0, 2, 1, 2, 0};
+  for (size_t i = 0; i < sizeof pattern; ++i) send_layer(sender, 2, i == 0, false, pattern[i]);
+  settle();
+  auto got = drain(receiver);
+  ASSERT_EQ(got.size(), 3u);
+  for (const auto& r : got) EXPECT_EQ(r.tid, 0);
+  expect_continuous(got);  // numbers, picture ids and TL0PICIDX all +1: no holes
+  // All temporal layers again: from the next TL0 frame on, not before.
+  run(SetConsumerPreferredLayers{kConsumer, 2, kHighestLayer});
+  const uint8_t upswitch[] = {2, 1, 0, 2, 1, 2};
+  for (uint8_t tid : upswitch) send_layer(sender, 2, false, false, tid);
+  settle();
+  auto more = drain(receiver);
+  ASSERT_EQ(more.size(), 4u);
+  EXPECT_EQ(more[0].tid, 0);
+  EXPECT_EQ(more[1].tid, 2);
+  EXPECT_EQ(more[2].tid, 1);
+  std::vector<Received> all = got;
+  all.insert(all.end(), more.begin(), more.end());
+  for (size_t i = 1; i < all.size(); ++i) {
+    EXPECT_EQ(static_cast<uint16_t>(all[i].seq - all[i - 1].seq), 1) << i;
+    EXPECT_EQ((all[i].picture_id - all[i - 1].picture_id) & 0x7FFF, 1) << i;
+    EXPECT_GT(static_cast<int32_t>(all[i].ts - all[i - 1].ts), 0) << i;
+  }
+  // A NACK for a packet sent after a gap finds the right original.
+  receiver.send_to(out_, nack_packet({got[1].seq}));
+  ASSERT_TRUE(wait_for([&] { return cc_->retransmitted.get() == 1; }));
+  const auto again = drain(receiver);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].seq, got[1].seq);
+  EXPECT_EQ(again[0].seq_low, got[1].seq_low);
+  EXPECT_EQ(again[0].picture_id, got[1].picture_id);
+  EXPECT_EQ(again[0].ts, got[1].ts);
+}
+
+TEST_F(Simulcast, APacketOlderThanASwitchIsNotNumberedIntoTheOldLayer) {
+  Endpoint sender, receiver;
+  setup(receiver, simulcast_producer(), consumer(2));
+  announce_layers(sender);
+  send_layer(sender, 2, true);
+  send_layer(sender, 2, false);
+  settle();
+  ASSERT_EQ(drain(receiver).size(), 2u);
+  run(SetConsumerPreferredLayers{kConsumer, 0, kHighestLayer});
+  const uint16_t late_seq = layers_[0].seq++;  // sent only after the key frame behind it
+  const uint16_t late_picture_id = layers_[0].picture_id++;
+  send_layer(sender, 0, true);
+  settle();
+  RtpSpec late;
+  late.pt = kVideoPt;
+  late.ssrc = 100;
+  late.seq = late_seq;
+  late.ts = layers_[0].ts - 6000;
+  late.payload = vp8_simulcast_payload(false, late_picture_id, layers_[0].tl0, 60);
+  sender.send_to(in_, make_rtp(late));
+  ASSERT_TRUE(wait_for([&] { return cc_->late_packets.get() == 1; }));
+  send_layer(sender, 0, false);
+  settle();
+  const auto got = drain(receiver);
+  ASSERT_EQ(got.size(), 2u);  // the key frame and the one after it
+  EXPECT_EQ(static_cast<uint16_t>(got[1].seq - got[0].seq), 1);
 }
 
 TEST_F(Simulcast, MidOnlyStreamIsLearnedFromItsMid) {
