@@ -34,7 +34,9 @@ describe('two peers', { timeout: 150000 }, () => {
       figures.push(`${peer.id} ${Math.round(t.firstRemoteFrame - t.wsOpen)} ms` +
         ` (join at ${Math.round(t.joined - t.wsOpen)} ms)`);
     }
-    console.log(`# ws open -> first decoded remote frame: ${figures.join(', ')}`);
+    // alice joins first, so her figure includes waiting for bob to open his page; bob's
+    // is the one a person joining a room sees.
+    console.log(`# ws open -> first decoded remote frame: ${figures.join(', ')} (alice's includes waiting for bob)`);
   });
 
   it('chat reaches the other peer both ways', { timeout: 20000 }, async () => {

@@ -134,6 +134,13 @@ export async function statsByPeer(peer, kind) {
 // Returns the last sample. Throws with every sample when it does not.
 export async function expectFlowing(peer, fromPeerIds, kind, { samples = 3, intervalMs = 1500, field } = {}) {
   const counter = field || (kind === 'video' ? 'framesDecoded' : 'packetsReceived');
+  // A consumer that has just been created has no inbound-rtp stats yet: wait for its media
+  // to start, then check that it keeps coming.
+  await waitFor(async () => {
+    const now = await statsByPeer(peer, kind);
+    return fromPeerIds.every((from) => now[from] && now[from][counter] > 0);
+  }, { timeout: 15000, what: `${peer.id} to start receiving ${kind} (${counter} > 0) from ${fromPeerIds.join(', ')}`,
+    describe: async () => ({ stats: await statsByPeer(peer, kind), peer: await peer.describe() }) });
   const history = [await statsByPeer(peer, kind)];
   for (let i = 0; i < samples; i++) {
     await sleep(intervalMs);
