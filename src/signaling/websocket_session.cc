@@ -284,9 +284,13 @@ void WebSocketSession::write_next() {
   ws_.async_write(net::buffer(queue_.front()),
                   [self = shared_from_this()](beast::error_code ec, size_t) {
                     self->writing_ = false;
-                    if (ec) return self->abort("write failed");
                     self->queued_bytes_ -= self->queue_.front().size();
                     self->queue_.pop_front();
+                    if (ec || self->finished_) {
+                      self->abort("write failed");
+                      self->drop_queue();
+                      return;
+                    }
                     self->write_next();
                   });
 }
@@ -328,11 +332,19 @@ void WebSocketSession::abort(const char* why) {
   finish(why);
 }
 
+// The message being written stays until its write completes: Beast reads from it.
+void WebSocketSession::drop_queue() {
+  size_t keep = writing_ ? 1 : 0;
+  while (queue_.size() > keep) {
+    queued_bytes_ -= queue_.back().size();
+    queue_.pop_back();
+  }
+}
+
 void WebSocketSession::finish(const std::string& why) {
   if (finished_) return;
   finished_ = true;
-  queue_.clear();
-  queued_bytes_ = 0;
+  drop_queue();
   close_timer_.cancel();
   LOG_INFO("protoo", "%s disconnected: %s%s", who_.c_str(), why.c_str(),
            dropped_frames_ + binary_frames_ == 0

@@ -63,6 +63,7 @@ class WebSocketSession final : public ProtooSink,
   void start_close();
   void abort(const char* why);
   void finish(const std::string& why);
+  void drop_queue();
 
   boost::beast::websocket::stream<TlsStream> ws_;
   boost::asio::steady_timer close_timer_;

@@ -187,6 +187,48 @@ def connection_limit(weir_exe):
     wt.log(f"connection limit: WebSocket {limit + 1} refused with 503, admitted after one closed")
 
 
+def slow_reader(weir_exe):
+    """A client that sends requests but never reads: its output queue passes
+    --max-ws-queued-bytes and weir drops it; a reading peer is not affected."""
+    with wt.Weir(weir_exe, ["--max-ws-queued-bytes", "65536", "--ws-request-rate", "0"]) as weir:
+        room = room_name()
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: no autotuning
+        raw.settimeout(10)
+        raw.connect(("127.0.0.1", weir.http_port))
+        sock = wt.tls_context().wrap_socket(raw, server_hostname="localhost")
+        key = wt.base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET /?roomId={room}&peerId=deaf HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: protoo\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        wt.check(head.startswith(b"HTTP/1.1 101"), f"upgrade: {head[:60]!r}")
+        deaf = wt.ProtooClient.__new__(wt.ProtooClient)
+        deaf.sock, deaf.pending, deaf.inbox = sock, b"", []
+        other = wt.ProtooClient(weir, room, "listener")
+        dropped = False
+        try:
+            for i in range(20000):  # ~4 kB answers: far more than 64 kB plus the socket buffers
+                deaf.send_request("getRouterRtpCapabilities", request_id=i)
+                if i % 500 == 499 and "output queue full" in weir.log_text():
+                    dropped = True
+                    break
+        except OSError:
+            dropped = True  # weir already dropped it: the send failed
+        wt.wait_until(lambda: "output queue full" in weir.log_text(), 15,
+                      what="weir to drop the client that does not read")
+        r = other.request("getRouterRtpCapabilities")
+        wt.check(r.get("ok") is True, f"a reading peer lost service: {r}")
+        other.close()
+        try:
+            sock.close()
+        except OSError:
+            pass
+    wt.log(f"slow reader: dropped once its queue passed 64 kB ({'during' if dropped else 'after'} its sends)")
+
+
 def try_connect(weir, room, peer):
     try:
         return wt.ProtooClient(weir, room, peer)
@@ -304,6 +346,7 @@ def run(weir_exe, _pktgen_exe):
             wt.log("room model checks skipped (run with --room-model once Control has rooms)")
         wt.check(weir.alive(), "weir died")
     connection_limit(weir_exe)
+    slow_reader(weir_exe)
     certificate_and_files(weir_exe)
 
 
