@@ -215,9 +215,19 @@ json Room::create_webrtc_transport(Peer& peer, const json& data) {
   return transport.describe();
 }
 
+// mediasoup-client always connects a transport before it produces or opens a data
+// producer on it; a client that does not has lost track of its transports, and is told so
+// rather than left with a producer that may never receive anything.
+static void require_connected(const Transport& transport, const std::string& transport_id) {
+  if (transport.is_webrtc() && !static_cast<const WebRtcTransport&>(transport).connect_called()) {
+    throw_refused("transport with id \"" + transport_id +
+                  "\" is not connected (connectWebRtcTransport first)");
+  }
+}
+
 json Room::produce(Peer& peer, const json& data, std::function<void()>& then) {
   Transport& transport = peer_transport(peer, data);
-  // mediasoup allows produce before connect: media flows once ICE and DTLS are up.
+  require_connected(transport, data.value("transportId", ""));
   Producer& producer = add_producer(peer, transport, data, "data");
   const std::string producer_id = producer.id;
   then = [this, producer_id] {
@@ -229,6 +239,7 @@ json Room::produce(Peer& peer, const json& data, std::function<void()>& then) {
 
 json Room::produce_data_for(Peer& peer, const json& data, std::function<void()>& then) {
   Transport& transport = peer_transport(peer, data);
+  require_connected(transport, data.value("transportId", ""));
   DataProducer& data_producer = add_data_producer(peer, transport, data, "data");
   const std::string id = data_producer.id;
   // DEMO: "chat" goes to every other joined peer; "bot" only to the server bot.

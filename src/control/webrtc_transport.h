@@ -112,6 +112,9 @@ class WebRtcTransport : public Transport,
   // nullptr until DTLS connects.
   const SctpAssociation* sctp() const { return sctp_.get(); }
 
+  // connect() has been called (the peer's DTLS role and fingerprints are known).
+  bool connect_called() const { return dtls_role_.has_value(); }
+
   const IceLiteServer& ice() const { return ice_; }
   dp::DtlsState dtls_state() const { return dtls_.state(); }
   uint16_t port() const { return port_; }

@@ -6,10 +6,9 @@ is still served promptly, and more connections than the limit. Also HTTPS itself
 generated certificate is kept across restarts, the web app's files are served and path
 traversal is refused.
 
-Checks that need the room model (join, transports, "Peer not yet joined", peer
-replacement, peerClosed) are in room_model_checks(); they run only with --room-model
-(`python3 test_protoo_ws.py <weir> <pktgen> --room-model`), because the first-cut Control
-on main answers only getRouterRtpCapabilities.
+room_model_checks(): the contract's errors from the room model ("Peer not yet joined",
+"Peer already joined", unknown transport/producer, produce before connect) and peer
+replacement (the old socket closed with 4000, peerClosed at the others).
 """
 
 import json
@@ -24,9 +23,6 @@ import time
 
 import weirtest as wt
 
-ROOM_MODEL = "--room-model" in sys.argv
-if ROOM_MODEL:
-    sys.argv.remove("--room-model")
 
 
 def room_name():
@@ -79,6 +75,10 @@ def upgrade_checks(weir):
 def bad_frames(weir):
     room = room_name()
     c = wt.ProtooClient(weir, room, "bob")
+    # Contract 4: the first thing a peer hears is the mediasoup-version notification.
+    m = c.recv_json(5)
+    wt.check(m.get("notification") is True and m.get("method") == "mediasoup-version",
+             f"first frame is not mediasoup-version: {m}")
 
     c.send_text('{"request":true,"id":1,"method":')  # malformed JSON
     c.send_text("[1,2,3]")  # an array
@@ -308,6 +308,13 @@ def room_model_checks(weir):
         "role": "client", "fingerprints": [{"algorithm": "sha-256", "value": "00"}]}})
     wt.check(r.get("ok") is False and r.get("errorReason") == 'transport with id "nope" not found',
              f"connect of an unknown transport: {r}")
+    t = a.request("createWebRtcTransport", {"producing": True, "consuming": False})["data"]["id"]
+    r = a.request("produce", {"transportId": t, "kind": "audio", "rtpParameters": {
+        "codecs": [{"mimeType": "audio/opus", "payloadType": 111, "clockRate": 48000, "channels": 2}],
+        "encodings": [{"ssrc": 1111}]}})
+    wt.check(r.get("ok") is False and r.get("errorReason") ==
+             f'transport with id "{t}" is not connected (connectWebRtcTransport first)',
+             f"produce before connect: {r}")
     r = a.request("closeProducer", {"producerId": "nope"})
     wt.check(r.get("ok") is False and r.get("errorReason") == 'producer with id "nope" not found',
              f"close of an unknown producer: {r}")
@@ -323,7 +330,8 @@ def room_model_checks(weir):
                               for m in drain(a)), 10, what="peerClosed for the replaced peer")
     b2.close()
     a.close()
-    wt.log("room model: Peer not yet joined, Peer already joined, unknown transport/producer, replacement with 4000")
+    wt.log("room model: Peer not yet joined, Peer already joined, unknown transport/producer, "
+           "produce before connect, replacement with 4000")
 
 
 def drain(client, seconds=0.2):
@@ -340,10 +348,7 @@ def run(weir_exe, _pktgen_exe):
         upgrade_checks(weir)
         bad_frames(weir)
         flood(weir)
-        if ROOM_MODEL:
-            room_model_checks(weir)
-        else:
-            wt.log("room model checks skipped (run with --room-model once Control has rooms)")
+        room_model_checks(weir)
         wt.check(weir.alive(), "weir died")
     connection_limit(weir_exe)
     slow_reader(weir_exe)

@@ -87,11 +87,25 @@ class ProtooRoomTest : public ::testing::Test {
   struct Joined {
     std::string send_transport, recv_transport;
   };
+  // connectWebRtcTransport as mediasoup-client sends it (DTLS starts only once ICE has a
+  // tuple, which never happens here).
+  void connect_transport(const std::string& peer, const std::string& transport) {
+    ok(peer, "connectWebRtcTransport",
+       {{"transportId", transport},
+        {"dtlsParameters",
+         {{"role", "client"},
+          {"fingerprints",
+           {{{"algorithm", "sha-256"},
+             {"value",
+              "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:"
+              "44:55:66:77:88:99"}}}}}}});
+  }
   Joined join(const std::string& peer, const json& caps) {
     connect(peer);
     Joined j;
     j.send_transport =
         ok(peer, "createWebRtcTransport", {{"producing", true}, {"consuming", false}})["id"];
+    connect_transport(peer, j.send_transport);
     j.recv_transport =
         ok(peer, "createWebRtcTransport", {{"producing", false}, {"consuming", true}})["id"];
     ok(peer, "join",
@@ -625,6 +639,17 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
   expect_error(request("b", "getTransportStats", {{"transportId", t}}), 500,
                "transport with id \"" + t + "\" not found");
 
+  // Produce and produceData before connectWebRtcTransport.
+  const std::string not_connected =
+      "transport with id \"" + t + "\" is not connected (connectWebRtcTransport first)";
+  expect_error(request("a", "produce", opus_produce(t)), 500, not_connected);
+  expect_error(request("a", "produceData",
+                       {{"transportId", t},
+                        {"label", "chat"},
+                        {"sctpStreamParameters", {{"streamId", 0}}}}),
+               500, not_connected);
+  connect_transport("a", t);
+
   // Bad rtpParameters.
   json bad = opus_produce(t);
   bad["rtpParameters"]["codecs"][0]["payloadType"] = "111";
@@ -647,7 +672,6 @@ TEST_F(ProtooRoomTest, ErrorsForBadRequests) {
   json by_mid = opus_produce(t);
   by_mid["rtpParameters"]["encodings"] = {{{"dtx", false}}};
   ok("a", "produce", by_mid);
-  // Produce before connect is allowed (media flows once DTLS is up).
   ok("a", "produce", opus_produce(t, 2222));
 
   // Bad sctpStreamParameters.
