@@ -2,7 +2,7 @@
 # The README's second command: everything CI checks, in order. Every step runs even if an
 # earlier one failed (a step whose build failed is counted as failed, not skipped), and
 # the last line is "N passed, N failed". Exit status is non-zero if any step failed.
-# Environment: FUZZ_SECONDS per fuzz target (default 20), JOBS (default 2),
+# Environment: FUZZ_SECONDS per fuzz target (default 10), JOBS (default 2),
 # BUILD_DIR_PREFIX (default <repo>/build: trees build, build-asan, build-fuzz).
 set -euo pipefail
 
@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 export BUILD_DIR_PREFIX=${BUILD_DIR_PREFIX:-$root/build}
 build=$BUILD_DIR_PREFIX
-fuzz_seconds=${FUZZ_SECONDS:-20}
+fuzz_seconds=${FUZZ_SECONDS:-10}
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/weir-test.XXXXXX")
 trap 'rm -rf "$log_dir"' EXIT
 

@@ -195,13 +195,17 @@ class HttpServerTest : public ::testing::Test {
     return server;
   }
 
-  // Stop the server, then let the control thread finish anything queued before the
-  // server's io_context goes away (see the shutdown order in http_server.h).
+  // Stop the server, then let the control thread finish anything queued and close the
+  // rooms before the server's io_context goes away (see the shutdown order in
+  // http_server.h): the rooms' peers hold PeerChannels bound to that io_context.
   static void stop_server(std::unique_ptr<HttpServer> server) {
     if (!server) return;
     server->stop();
     std::promise<void> drained;
-    net::post(*control_ctx_, [&drained] { drained.set_value(); });
+    net::post(*control_ctx_, [&drained] {
+      control_->close_all();
+      drained.set_value();
+    });
     drained.get_future().wait();
     server.reset();
   }
