@@ -37,30 +37,24 @@ class DiscardEngine final : public UdpEngine {
   EngineStats stats_;
 };
 
-void BM_FanOut(benchmark::State& state) {
-  const auto consumers = static_cast<uint32_t>(state.range(0));
-  const bool srtp = state.range(1) != 0;
-  srtp_library_init(nullptr);
-  PacketPool pool(4096);
-  DiscardEngine engine(pool);
+// What both fan-out benchmarks set up: real forwarding tables over a DiscardEngine, one
+// plain transport per endpoint (optionally SRTP), and the counters they write.
+struct FanOutRig {
+  PacketPool pool{4096};
+  DiscardEngine engine{pool};
   WorkerCounters worker_counters;
-  ForwardingTables tables(pool, engine, worker_counters);
+  ForwardingTables tables{pool, engine, worker_counters};
   std::vector<std::unique_ptr<TransportCounters>> tcs;
   std::vector<std::unique_ptr<ConsumerCounters>> ccs;
   ProducerCounters pc;
-  PayloadTypeMap pts;
-  pts.fill(kNoMapping);
-  pts[101] = 101;
-  ExtensionIdMap exts{};
-  exts[1] = 1;
   const SocketAddress remote = *SocketAddress::parse("127.0.0.1", 9);
-  const std::vector<uint8_t> key(30, 0x42);
 
-  auto add_transport = [&](TransportId id, SocketAddress to, bool secure) {
+  void add_transport(TransportId id, bool secure) {
     tcs.push_back(std::make_unique<TransportCounters>());
-    Command c = AddPlainTransport{id, -1, -1, false, secure, to, {}, tcs.back().get()};
+    Command c = AddPlainTransport{id, -1, -1, false, secure, remote, {}, tcs.back().get()};
     tables.apply(c);
     if (secure) {
+      const std::vector<uint8_t> key(30, 0x42);
       Command s = SetTransportSrtp{
           id,
           SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
@@ -71,8 +65,33 @@ void BM_FanOut(benchmark::State& state) {
               .release()};
       tables.apply(s);
     }
-  };
-  add_transport(1, remote, false);
+  }
+  // Consumer i of producer 1 on its own transport 100 + i; add carries the rest.
+  void add_consumer(uint32_t i, AddConsumer add, bool secure) {
+    add_transport(100 + i, secure);
+    ccs.push_back(std::make_unique<ConsumerCounters>());
+    add.id = 1000 + i;
+    add.producer = 1;
+    add.transport = 100 + i;
+    add.ssrc = 50000 + i;
+    add.clock_rate = 90000;
+    add.counters = ccs.back().get();
+    Command c = add;
+    tables.apply(c);
+  }
+};
+
+void BM_FanOut(benchmark::State& state) {
+  const auto consumers = static_cast<uint32_t>(state.range(0));
+  const bool srtp = state.range(1) != 0;
+  srtp_library_init(nullptr);
+  FanOutRig rig;
+  PayloadTypeMap pts;
+  pts.fill(kNoMapping);
+  pts[101] = 101;
+  ExtensionIdMap exts{};
+  exts[1] = 1;
+  rig.add_transport(1, false);
   AddProducer add_producer{};
   add_producer.id = 1;
   add_producer.transport = 1;
@@ -82,23 +101,14 @@ void BM_FanOut(benchmark::State& state) {
   add_producer.rtx_apt.fill(kNoMapping);
   add_producer.pt_map = pts;
   add_producer.ext_map = exts;
-  add_producer.counters = &pc;
+  add_producer.counters = &rig.pc;
   Command producer = add_producer;
-  tables.apply(producer);
+  rig.tables.apply(producer);
   for (uint32_t i = 0; i < consumers; ++i) {
-    add_transport(100 + i, remote, srtp);
-    ccs.push_back(std::make_unique<ConsumerCounters>());
     AddConsumer add{};
-    add.id = 1000 + i;
-    add.producer = 1;
-    add.transport = 100 + i;
-    add.ssrc = 50000 + i;
-    add.clock_rate = 90000;
     add.pt_map = pts;
     add.ext_map = exts;
-    add.counters = ccs.back().get();
-    Command c = add;
-    tables.apply(c);
+    rig.add_consumer(i, add, srtp);
   }
 
   // A 1,100-byte payload video packet with a MID extension, arriving from the producer.
@@ -112,21 +122,21 @@ void BM_FanOut(benchmark::State& state) {
   packet[17] = '0';
   packet[18] = packet[19] = 0;
 
-  PacketBuffer* in = pool.alloc();
+  PacketBuffer* in = rig.pool.alloc();
   uint16_t seq = 0;
   for (auto _ : state) {
     std::memcpy(in->data(), packet.data(), packet.size());
     in->len = static_cast<uint16_t>(packet.size());
     wire::store_be16(in->data() + 2, ++seq);
-    RxPacket rx{in, 0, remote};
-    tables.process_burst(&rx, 1, 1);
+    RxPacket rx{in, 0, rig.remote};
+    rig.tables.process_burst(&rx, 1, 1);
   }
-  pool.release(in);
+  rig.pool.release(in);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * consumers);
   state.counters["ns_per_consumer_packet"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * consumers,
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  if (ccs.empty() || ccs.front()->packets.get() == 0) state.SkipWithError("nothing forwarded");
+  if (rig.ccs.empty() || rig.ccs.front()->packets.get() == 0) state.SkipWithError("nothing forwarded");
 }
 
 BENCHMARK(BM_FanOut)
@@ -139,23 +149,11 @@ BENCHMARK(BM_FanOut)
 // by the rest. ns_per_consumer_packet counts forwarded packets only.
 void BM_FanOutSimulcast(benchmark::State& state) {
   const auto consumers = static_cast<uint32_t>(state.range(0));
-  PacketPool pool(4096);
-  DiscardEngine engine(pool);
-  WorkerCounters worker_counters;
-  ForwardingTables tables(pool, engine, worker_counters);
-  std::vector<std::unique_ptr<TransportCounters>> tcs;
-  std::vector<std::unique_ptr<ConsumerCounters>> ccs;
-  ProducerCounters pc;
+  FanOutRig rig;
   PayloadTypeMap pts;
   pts.fill(kNoMapping);
   pts[101] = 101;
-  const SocketAddress remote = *SocketAddress::parse("127.0.0.1", 9);
-  auto add_transport = [&](TransportId id) {
-    tcs.push_back(std::make_unique<TransportCounters>());
-    Command c = AddPlainTransport{id, -1, -1, false, false, remote, {}, tcs.back().get()};
-    tables.apply(c);
-  };
-  add_transport(1);
+  rig.add_transport(1, false);
   AddProducer add_producer{};
   add_producer.id = 1;
   add_producer.transport = 1;
@@ -165,31 +163,22 @@ void BM_FanOutSimulcast(benchmark::State& state) {
   add_producer.codec = wire::CodecKind::vp8;
   add_producer.rtx_apt.fill(kNoMapping);
   add_producer.pt_map = pts;
-  add_producer.counters = &pc;
+  add_producer.counters = &rig.pc;
   Command producer = add_producer;
-  tables.apply(producer);
+  rig.tables.apply(producer);
   for (uint32_t i = 0; i < consumers; ++i) {
-    add_transport(100 + i);
-    ccs.push_back(std::make_unique<ConsumerCounters>());
     AddConsumer add{};
-    add.id = 1000 + i;
-    add.producer = 1;
-    add.transport = 100 + i;
-    add.ssrc = 50000 + i;
-    add.clock_rate = 90000;
     add.keyframe_sync = true;
     add.pt_map = pts;
     add.preferred_spatial_layer = static_cast<uint8_t>(i % 3);
-    add.counters = ccs.back().get();
-    Command c = add;
-    tables.apply(c);
+    rig.add_consumer(i, add, false);
   }
   // A 1,100-byte VP8 payload: the first packet of each layer is a key frame.
   std::vector<uint8_t> packet(12 + 1100, 0x5A);
   packet[0] = 0x80;
   packet[1] = 101;
   packet[12] = 0x10;  // S=1, PID 0
-  PacketBuffer* in = pool.alloc();
+  PacketBuffer* in = rig.pool.alloc();
   uint32_t n = 0;
   for (auto _ : state) {
     const uint32_t layer = n % 3;
@@ -203,12 +192,12 @@ void BM_FanOutSimulcast(benchmark::State& state) {
     vp8[4] = 0x01;
     vp8[5] = 0x2a;
     ++n;
-    RxPacket rx{in, 0, remote};
-    tables.process_burst(&rx, 1, 1);
+    RxPacket rx{in, 0, rig.remote};
+    rig.tables.process_burst(&rx, 1, 1);
   }
-  pool.release(in);
+  rig.pool.release(in);
   uint64_t forwarded = 0;
-  for (const auto& c : ccs) forwarded += c->packets.get();
+  for (const auto& c : rig.ccs) forwarded += c->packets.get();
   state.SetItemsProcessed(static_cast<int64_t>(forwarded));
   state.counters["ns_per_consumer_packet"] = benchmark::Counter(
       static_cast<double>(forwarded), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
