@@ -55,14 +55,14 @@ struct FanOutRig {
     tables.apply(c);
     if (secure) {
       const std::vector<uint8_t> key(30, 0x42);
-      Command s = SetTransportSrtp{
-          id,
-          SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
-                              SrtpSession::Direction::inbound, key, nullptr)
-              .release(),
-          SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
-                              SrtpSession::Direction::outbound, key, nullptr)
-              .release()};
+      Command s =
+          SetTransportSrtp{id,
+                           SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                               SrtpSession::Direction::inbound, key, nullptr)
+                               .release(),
+                           SrtpSession::create(SrtpSuite::aes_cm_128_hmac_sha1_80,
+                                               SrtpSession::Direction::outbound, key, nullptr)
+                               .release()};
       tables.apply(s);
     }
   }
@@ -133,10 +133,11 @@ void BM_FanOut(benchmark::State& state) {
   }
   rig.pool.release(in);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * consumers);
-  state.counters["ns_per_consumer_packet"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * consumers,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  if (rig.ccs.empty() || rig.ccs.front()->packets.get() == 0) state.SkipWithError("nothing forwarded");
+  state.counters["ns_per_consumer_packet"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * consumers,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  if (rig.ccs.empty() || rig.ccs.front()->packets.get() == 0)
+    state.SkipWithError("nothing forwarded");
 }
 
 BENCHMARK(BM_FanOut)
@@ -204,10 +205,7 @@ void BM_FanOutSimulcast(benchmark::State& state) {
   if (forwarded == 0) state.SkipWithError("nothing forwarded");
 }
 
-BENCHMARK(BM_FanOutSimulcast)
-    ->ArgNames({"consumers"})
-    ->Arg(1000)
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FanOutSimulcast)->ArgNames({"consumers"})->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace weir::dp
