@@ -165,7 +165,8 @@ void NeighborCache<Key>::erase(uint32_t index) noexcept {
   for (size_t s = (hole + 1) & slot_mask_; slots_[s] != kNone; s = (s + 1) & slot_mask_) {
     const size_t home = home_slot(entries_[slots_[s]].key);
     // Can the entry at s move to hole? Only if its home is not in (hole, s] cyclically.
-    const bool home_in_between = hole <= s ? (hole < home && home <= s) : (hole < home || home <= s);
+    const bool home_in_between =
+        hole <= s ? (hole < home && home <= s) : (hole < home || home <= s);
     if (!home_in_between) {
       slots_[hole] = slots_[s];
       hole = s;

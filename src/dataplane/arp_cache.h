@@ -18,7 +18,7 @@ template <typename Key>
 class NeighborCache {
  public:
   static constexpr uint64_t kDefaultReachableNs = 300'000'000'000;  // 5 min, as Linux's gc
-  static constexpr uint64_t kDefaultRetryNs = 1'000'000'000;         // RFC 1122 2.3.2.1
+  static constexpr uint64_t kDefaultRetryNs = 1'000'000'000;        // RFC 1122 2.3.2.1
 
   explicit NeighborCache(size_t capacity = 1024, uint64_t reachable_ns = kDefaultReachableNs,
                          uint64_t retry_ns = kDefaultRetryNs);

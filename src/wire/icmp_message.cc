@@ -22,14 +22,9 @@ std::optional<IcmpEcho> parse_icmp_echo(const uint8_t* p, size_t len,
 
 void make_icmp_echo_reply(uint8_t* icmp, size_t len) noexcept {
   if (len < 4 || icmp[0] != kIcmpEchoRequest) return;
-  // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m the old 16-bit word (type, code), m' the new.
-  const uint16_t old_word = load_be16(icmp);
+  const uint16_t old_word = load_be16(icmp);  // type, code
   icmp[0] = kIcmpEchoReply;
-  const uint16_t new_word = load_be16(icmp);
-  const uint16_t old_checksum = load_be16(icmp + 2);
-  const uint32_t sum = static_cast<uint16_t>(~old_checksum) +
-                       static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
-  store_be16(icmp + 2, checksum_finish(sum));
+  store_be16(icmp + 2, checksum_update16(load_be16(icmp + 2), old_word, load_be16(icmp)));
 }
 
 void write_icmp_echo(uint8_t* out, uint8_t type, uint16_t identifier, uint16_t sequence,

@@ -20,7 +20,8 @@ struct IcmpEcho {
 // p/len: the whole ICMP message (the IPv4 payload). nullopt unless len >= 8, the type is
 // echo request (8) or reply (0), the code is 0 and, when verify_checksum, the checksum
 // over all len bytes is right.
-std::optional<IcmpEcho> parse_icmp_echo(const uint8_t* p, size_t len, bool verify_checksum) noexcept;
+std::optional<IcmpEcho> parse_icmp_echo(const uint8_t* p, size_t len,
+                                        bool verify_checksum) noexcept;
 
 // Turns an echo request into its reply in place: type 8 becomes 0 and the checksum is
 // adjusted for that one change (RFC 1624 eqn. 3), so the payload is never read. Anything

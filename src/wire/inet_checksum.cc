@@ -51,8 +51,15 @@ uint32_t checksum_partial(const uint8_t* data, size_t len, uint32_t sum) noexcep
 
 uint16_t checksum_finish(uint32_t sum) noexcept { return static_cast<uint16_t>(~fold(sum)); }
 
+uint16_t checksum_update16(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept {
+  const uint32_t sum = static_cast<uint32_t>(static_cast<uint16_t>(~checksum)) +
+                       static_cast<uint16_t>(~old_word) + new_word;
+  return checksum_finish(sum);
+}
+
 uint16_t ipv4_header_checksum(const uint8_t* header, size_t header_len) noexcept {
-  if (header_len <= kIpv4ChecksumOffset) return checksum_finish(checksum_partial(header, header_len));
+  if (header_len <= kIpv4ChecksumOffset)
+    return checksum_finish(checksum_partial(header, header_len));
   uint32_t sum = checksum_partial(header, kIpv4ChecksumOffset);
   if (header_len > kIpv4ChecksumOffset + 2) {
     sum = checksum_partial(header + kIpv4ChecksumOffset + 2, header_len - kIpv4ChecksumOffset - 2,

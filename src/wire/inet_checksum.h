@@ -19,6 +19,11 @@ uint32_t checksum_partial(const uint8_t* data, size_t len, uint32_t sum = 0) noe
 // the result is 0, which is how receivers verify.
 uint16_t checksum_finish(uint32_t sum) noexcept;
 
+// A stored checksum updated for one 16-bit word of the covered data changing from old_word
+// to new_word, without reading the rest (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')). Words in
+// host order as load_be16 reads them.
+uint16_t checksum_update16(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept;
+
 // The header checksum of an IPv4 header of header_len bytes, its checksum field (bytes
 // 10..11) counted as 0.
 uint16_t ipv4_header_checksum(const uint8_t* header, size_t header_len) noexcept;

@@ -39,7 +39,8 @@ Ipv4Error parse_ipv4(const uint8_t* p, size_t len, bool verify_checksum, Ipv4Vie
 }
 
 void write_ipv4_header(uint8_t* out, uint32_t src, uint32_t dst, uint8_t protocol,
-                       uint16_t payload_len, uint16_t id, uint8_t ttl, bool fill_checksum) noexcept {
+                       uint16_t payload_len, uint16_t id, uint8_t ttl,
+                       bool fill_checksum) noexcept {
   out[0] = 0x45;
   out[1] = 0;
   store_be16(out + 2, static_cast<uint16_t>(kIpv4HeaderSize + payload_len));

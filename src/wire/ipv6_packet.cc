@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "wire/byte_io.h"
@@ -12,8 +13,8 @@ namespace weir::wire {
 namespace {
 
 constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIcmpv6 = 58;
+constexpr uint8_t kProtoUdp = kIpProtoUdp;
+constexpr uint8_t kProtoIcmpv6 = kIpProtoIcmpv6;
 
 constexpr size_t kNdpTargetOffset = 8;
 constexpr size_t kNdpOptionsOffset = 24;
@@ -119,7 +120,7 @@ uint16_t l4_ipv6_checksum(const Ipv6Address& src, const Ipv6Address& dst, uint8_
                           const uint8_t* l4, size_t l4_len) noexcept {
   uint32_t sum = ipv6_pseudo_header_sum(src, dst, next_header, static_cast<uint32_t>(l4_len));
   const size_t field = checksum_offset(next_header);
-  if (field + 2 <= l4_len) {
+  if (field != SIZE_MAX && field + 2 <= l4_len) {
     // Both pieces around the field; the first has an even length.
     sum = checksum_partial(l4, field, sum);
     sum = checksum_partial(l4 + field + 2, l4_len - field - 2, sum);
@@ -187,8 +188,8 @@ std::optional<NeighborMessage> parse_neighbor_message(const uint8_t* icmp, size_
     m.override_flag = (icmp[4] & kFlagOverride) != 0;
     if (m.solicited && is_ipv6_multicast(ip.dst)) return std::nullopt;
   }
-  const uint8_t wanted = type == kIcmpv6NeighborSolicitation ? kOptionSourceLinkLayer
-                                                             : kOptionTargetLinkLayer;
+  const uint8_t wanted =
+      type == kIcmpv6NeighborSolicitation ? kOptionSourceLinkLayer : kOptionTargetLinkLayer;
   for (size_t i = kNdpOptionsOffset; i < len;) {
     if (len - i < 2) return std::nullopt;
     const size_t option_len = static_cast<size_t>(icmp[i + 1]) * 8;
@@ -219,8 +220,7 @@ size_t write_neighbor_advertisement(uint8_t* out, const Ipv6Address& target,
 size_t write_neighbor_solicitation(uint8_t* out, const Ipv6Address& target,
                                    const MacAddress& our_mac, const Ipv6Address& src,
                                    const Ipv6Address& dst) noexcept {
-  return write_neighbor_message(out, kIcmpv6NeighborSolicitation, 0, target,
-                                kOptionSourceLinkLayer,
+  return write_neighbor_message(out, kIcmpv6NeighborSolicitation, 0, target, kOptionSourceLinkLayer,
                                 is_ipv6_unspecified(src) ? nullptr : &our_mac, src, dst);
 }
 

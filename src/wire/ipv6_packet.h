@@ -14,6 +14,7 @@
 
 #include "wire/ethernet_frame.h"
 #include "wire/icmp_message.h"
+#include "wire/ipv4_packet.h"  // the protocol numbers (kIpProtoUdp, kIpProtoIcmpv6), shared
 
 namespace weir::wire {
 

@@ -24,8 +24,8 @@ UdpError parse_header(const uint8_t* udp, size_t ip_payload_len, UdpView* out, s
 
 }  // namespace
 
-UdpError parse_udp_ipv4(const uint8_t* udp, size_t ip_payload_len, uint32_t src_ip,
-                        uint32_t dst_ip, bool verify_checksum, UdpView* out) noexcept {
+UdpError parse_udp_ipv4(const uint8_t* udp, size_t ip_payload_len, uint32_t src_ip, uint32_t dst_ip,
+                        bool verify_checksum, UdpView* out) noexcept {
   size_t length = 0;
   const UdpError e = parse_header(udp, ip_payload_len, out, &length);
   if (e != UdpError::none) return e;
@@ -46,7 +46,9 @@ UdpError parse_udp_ipv6(const uint8_t* udp, size_t ip_payload_len,
   if (e != UdpError::none) return e;
   if (load_be16(udp + 6) == 0) return UdpError::bad_checksum;
   if (verify_checksum &&
-      checksum_finish(checksum_partial(udp, length, ipv6_pseudo_header_sum(src, dst, kProtoUdp, static_cast<uint32_t>(length)))) != 0) {
+      checksum_finish(checksum_partial(
+          udp, length,
+          ipv6_pseudo_header_sum(src, dst, kProtoUdp, static_cast<uint32_t>(length)))) != 0) {
     return UdpError::bad_checksum;
   }
   return UdpError::none;

@@ -28,8 +28,8 @@ struct UdpView {
 // and dst_ip are host order and used only when verify_checksum. A checksum field of 0
 // means the sender computed none (RFC 768): accepted. out is filled whenever the length is
 // valid.
-UdpError parse_udp_ipv4(const uint8_t* udp, size_t ip_payload_len, uint32_t src_ip,
-                        uint32_t dst_ip, bool verify_checksum, UdpView* out) noexcept;
+UdpError parse_udp_ipv4(const uint8_t* udp, size_t ip_payload_len, uint32_t src_ip, uint32_t dst_ip,
+                        bool verify_checksum, UdpView* out) noexcept;
 
 // The same over IPv6, where the checksum is mandatory: a checksum field of 0 is
 // bad_checksum (RFC 8200 8.1) whether or not verify_checksum is set (checking it costs
