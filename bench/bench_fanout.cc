@@ -18,7 +18,7 @@ class DiscardEngine final : public UdpEngine {
  public:
   explicit DiscardEngine(PacketPool& pool) : pool_(pool) {}
   const char* name() const override { return "discard"; }
-  int add_socket(int, std::string*) override { return next_++; }
+  int add_socket(const dp::UdpBinding&, std::string*) override { return next_++; }
   void remove_socket(uint32_t) override {}
   size_t rx_burst(RxPacket*, size_t, uint32_t) override { return 0; }
   void tx_burst(TxPacket* pkts, size_t n) override {
@@ -51,7 +51,7 @@ struct FanOutRig {
 
   void add_transport(TransportId id, bool secure) {
     tcs.push_back(std::make_unique<TransportCounters>());
-    Command c = AddPlainTransport{id, -1, -1, false, secure, remote, {}, tcs.back().get()};
+    Command c = AddPlainTransport{id, UdpBinding{-1, *SocketAddress::parse("127.0.0.1", static_cast<uint16_t>(1000 + id))}, {}, false, secure, remote, {}, tcs.back().get()};
     tables.apply(c);
     if (secure) {
       const std::vector<uint8_t> key(30, 0x42);

@@ -45,6 +45,13 @@ enum class Opt {
   max_ws_queued_bytes,
   ws_request_rate,
   ws_request_burst,
+  dataplane,
+  dpdk_eal_args,
+  dpdk_port,
+  dpdk_prefix_length,
+  dpdk_gateway,
+  dpdk_mbufs,
+  dpdk_idle_sleep,
 };
 
 enum class Kind { text, number };
@@ -135,6 +142,26 @@ const OptionInfo kOptions[] = {
      "refused within 10 s) closes the socket with 1008."},
     {Opt::ws_request_burst, "wsRequestBurst", "ws-request-burst", "N", Kind::number, 1, 1000000,
      "200", "Requests a connection may make at once before wsRequestRate applies."},
+    {Opt::dataplane, "dataplane", "dataplane", "MODE", Kind::text, 0, 0, "uring",
+     "Media I/O: uring (kernel UDP sockets, through ioEngine) or dpdk (the workers poll a "
+     "DPDK port and run their own ARP/IPv4/UDP stack on listenIp; signaling stays on the "
+     "kernel's TCP)."},
+    {Opt::dpdk_eal_args, "dpdkEalArgs", "dpdk-eal-args", "ARGS", Kind::text, 0, 0, "none",
+     "DPDK EAL arguments, space-separated, passed through unchanged, e.g. \"-a 0000:03:00.0\" "
+     "or \"--no-huge --no-pci -m 1024 --in-memory --vdev=net_af_packet0,iface=eth1\"."},
+    {Opt::dpdk_port, "dpdkPort", "dpdk-port", "ID", Kind::number, 0, 1023, "0",
+     "DPDK port id that carries media (one RX/TX queue pair per worker)."},
+    {Opt::dpdk_prefix_length, "dpdkPrefixLength", "dpdk-prefix-length", "BITS", Kind::number, 1,
+     32, "24", "Subnet of listenIp on the DPDK port: peers inside it are reached directly."},
+    {Opt::dpdk_gateway, "dpdkGateway", "dpdk-gateway", "IP", Kind::text, 0, 0, "none",
+     "Next hop for peers outside the subnet (resolved by ARP); without it they are "
+     "unreachable."},
+    {Opt::dpdk_mbufs, "dpdkMbufs", "dpdk-mbufs", "N", Kind::number, 1024, 1u << 24, "16383",
+     "mbufs in each worker's pool (each 2 KiB of data room plus headers)."},
+    {Opt::dpdk_idle_sleep, "dpdkIdleSleepUs", "dpdk-idle-sleep-us", "US", Kind::number, 0, 10000,
+     "100",
+     "An idle worker naps this long between polls after 256 empty ones; 0 spins (a core of "
+     "its own, lowest latency)."},
 };
 
 const OptionInfo* find_by_key(std::string_view key) {
@@ -171,6 +198,10 @@ bool set_number(Config& c, const OptionInfo& o, uint64_t v, const std::string& o
     case Opt::max_ws_queued_bytes: c.max_ws_queued_bytes = v; break;
     case Opt::ws_request_rate: c.ws_request_rate = static_cast<uint32_t>(v); break;
     case Opt::ws_request_burst: c.ws_request_burst = static_cast<uint32_t>(v); break;
+    case Opt::dpdk_port: c.dpdk_port = static_cast<uint16_t>(v); break;
+    case Opt::dpdk_prefix_length: c.dpdk_prefix_length = static_cast<uint8_t>(v); break;
+    case Opt::dpdk_mbufs: c.dpdk_mbufs = static_cast<uint32_t>(v); break;
+    case Opt::dpdk_idle_sleep: c.dpdk_idle_sleep_us = static_cast<uint32_t>(v); break;
     default: break;
   }
   return true;
@@ -196,6 +227,17 @@ bool set_text(Config& c, const OptionInfo& o, const std::string& v, const std::s
     case Opt::tls_private_key_file: c.tls_private_key_file = v; break;
     case Opt::state_dir: c.state_dir = v; break;
     case Opt::web_root: c.web_root = v; break;
+    case Opt::dpdk_eal_args: c.dpdk_eal_args = v; break;
+    case Opt::dpdk_gateway: c.dpdk_gateway = v; break;
+    case Opt::dataplane:
+      if (v == "uring") {
+        c.dataplane = Dataplane::uring;
+      } else if (v == "dpdk") {
+        c.dataplane = Dataplane::dpdk;
+      } else {
+        return bad("one of uring, dpdk");
+      }
+      break;
     case Opt::log_level:
       if (!log::parse_level(v, c.log_level)) return bad("one of trace, debug, info, warn, error, off");
       break;
@@ -364,6 +406,21 @@ bool validate_config(const Config& c, std::string* error) {
   if (c.workers < 1 || c.workers > kMaxWorkers) {
     *error = "workers (" + std::to_string(c.workers) + ") must be between 1 and " +
              std::to_string(kMaxWorkers);
+    return false;
+  }
+  if (c.dataplane == Dataplane::dpdk) {
+    unsigned char v4[4];
+    if (inet_pton(AF_INET, c.listen_ip.c_str(), v4) != 1 || is_unspecified_ip(c.listen_ip)) {
+      *error = "with dataplane dpdk, listenIp (\"" + c.listen_ip +
+               "\") must be the IPv4 address the DPDK port answers for";
+      return false;
+    }
+    if (!c.dpdk_gateway.empty() && inet_pton(AF_INET, c.dpdk_gateway.c_str(), v4) != 1) {
+      *error = "dpdkGateway (\"" + c.dpdk_gateway + "\") is not an IPv4 address";
+      return false;
+    }
+  } else if (!c.dpdk_eal_args.empty() || !c.dpdk_gateway.empty()) {
+    *error = "dpdkEalArgs and dpdkGateway need dataplane dpdk";
     return false;
   }
   if (c.max_http_connections < 1) {

@@ -23,6 +23,8 @@ const char* io_engine_name(IoEngine engine);  // "auto", "io_uring", "recvmmsg"
 // The source tree's web/dist (a compile-time define), where `web` builds the demo app.
 const char* default_web_root();
 
+enum class Dataplane { uring, dpdk };
+
 struct Config {
   std::string listen_ip = "127.0.0.1";  // media (UDP) sockets bind here
   std::string announced_address;        // told to clients instead of listen_ip; empty: none
@@ -49,6 +51,13 @@ struct Config {
   uint64_t max_ws_queued_bytes = 4194304;
   uint32_t ws_request_rate = 50;     // protoo requests per second per connection; 0: no limit
   uint32_t ws_request_burst = 200;
+  Dataplane dataplane = Dataplane::uring;
+  std::string dpdk_eal_args;
+  uint16_t dpdk_port = 0;
+  uint8_t dpdk_prefix_length = 24;
+  std::string dpdk_gateway;  // empty: none
+  uint32_t dpdk_mbufs = 16383;
+  uint32_t dpdk_idle_sleep_us = 100;
   std::string config_file;              // the --config file read, if any
 };
 

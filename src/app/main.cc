@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/dpdk_dataplane.h"
 #include "base/log.h"
 #include "control/control.h"
 #include "dataplane/dtls_transport.h"
@@ -76,6 +77,11 @@ int run(const app::Config& config) {
     return 1;
   }
 
+  app::DpdkDataplane dpdk;  // declared first: the port outlives the workers that poll it
+  if (config.dataplane == app::Dataplane::dpdk && !app::open_dpdk_dataplane(config, &dpdk, &error)) {
+    LOG_ERROR("app", "DPDK dataplane cannot start: %s", error.c_str());
+    return 1;
+  }
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<dp::Worker*> worker_ptrs;
   for (uint32_t i = 0; i < config.workers; ++i) {
@@ -83,6 +89,7 @@ int run(const app::Config& config) {
     wc.index = i;
     wc.prefer_mmsg = config.io_engine == app::IoEngine::recvmmsg;
     wc.keyframe_request_interval_ms = config.keyframe_request_interval_ms;
+    wc.dpdk_port = dpdk.port.get();
     if (config.webrtc_server_port != 0) {
       wc.shared_ip = config.listen_ip;
       wc.shared_port = static_cast<uint16_t>(config.webrtc_server_port + i);
@@ -113,6 +120,7 @@ int run(const app::Config& config) {
   cc.rtc_max_port = config.rtc_max_port;
   cc.webrtc_shared_port = config.webrtc_server_port != 0;
   cc.ice_consent_timeout_ms = uint64_t{config.ice_consent_timeout_s} * 1000;
+  cc.udp_ports = dpdk.udp_ports.get();
   if (!config.dtls_certificate_file.empty()) {
     cc.dtls_certificate = dp::DtlsCertificate::load(config.dtls_certificate_file,
                                                     config.dtls_private_key_file, &error);

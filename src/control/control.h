@@ -18,6 +18,7 @@ class io_context;
 namespace weir::dp {
 class Worker;
 class DtlsCertificate;
+class UdpPortProvider;
 }  // namespace weir::dp
 
 namespace weir::control {
@@ -40,6 +41,9 @@ struct ControlConfig {
   bool demo_bot = true;
   // The DTLS certificate of every WebRTC transport; null: one is generated at start.
   std::shared_ptr<const dp::DtlsCertificate> dtls_certificate;
+  // Where transports' UDP ports come from; null: kernel sockets. DPDK mode passes the table
+  // of ports its workers' UDP stacks serve. Outlives Control.
+  dp::UdpPortProvider* udp_ports = nullptr;
 };
 
 // An HTTP-shaped answer: status 200 with a JSON body (or plain text), or an error

@@ -64,20 +64,23 @@ PlainTransportOptions parse_plain_transport_options(const json& body,
 
 PlainTransport::PlainTransport(std::string id, dp::TransportId dp_id, std::string broadcaster_id,
                                const PlainTransportOptions& options)
-    : Transport(std::move(id), dp_id, std::move(broadcaster_id)), options_(options) {
+    : Transport(std::move(id), dp_id, std::move(broadcaster_id)),
+      options_(options),
+      ports_(options.ports ? *options.ports : dp::kernel_udp_ports()) {
   std::string error;
   const uint16_t rtp_min = options_.port.value_or(options_.min_port);
   const uint16_t rtp_max = options_.port.value_or(options_.max_port);
-  rtp_fd_ = dp::open_udp_socket_in_range(options_.listen_ip, rtp_min, rtp_max, &rtp_port_, &error);
-  if (rtp_fd_ < 0) throw_refused("cannot open the RTP socket: " + error);
+  if (!ports_.bind(options_.worker, options_.listen_ip, rtp_min, rtp_max, &rtp_, &error))
+    throw_refused("cannot open the RTP socket: " + error);
+  rtp_port_ = rtp_.local.port();
   if (!options_.rtcp_mux) {
-    rtcp_fd_ = dp::open_udp_socket_in_range(options_.listen_ip, options_.min_port,
-                                            options_.max_port, &rtcp_port_, &error);
-    if (rtcp_fd_ < 0) {
-      ::close(rtp_fd_);
-      rtp_fd_ = -1;
+    if (!ports_.bind(options_.worker, options_.listen_ip, options_.min_port, options_.max_port,
+                     &rtcp_, &error)) {
+      ports_.release(rtp_);
+      rtp_ = {};
       throw_refused("cannot open the RTCP socket: " + error);
     }
+    rtcp_port_ = rtcp_.local.port();
   }
   if (options_.srtp_suite) {
     local_srtp_key_.resize(dp::srtp_master_length(*options_.srtp_suite));
@@ -86,20 +89,20 @@ PlainTransport::PlainTransport(std::string id, dp::TransportId dp_id, std::strin
 }
 
 PlainTransport::~PlainTransport() {
-  if (rtp_fd_ >= 0) ::close(rtp_fd_);
-  if (rtcp_fd_ >= 0) ::close(rtcp_fd_);
+  if (rtp_.valid()) ports_.release(rtp_);
+  if (rtcp_.valid()) ports_.release(rtcp_);
 }
 
 dp::Command PlainTransport::take_add_command() {
   dp::AddPlainTransport add{};
   add.id = dp_id();
-  add.rtp_fd = rtp_fd_;
-  add.rtcp_fd = rtcp_fd_;
+  add.rtp = rtp_;
+  add.rtcp = rtcp_;
   add.comedia = options_.comedia;
   add.srtp = options_.srtp_suite.has_value();
   add.counters = counters_ptr();
-  rtp_fd_ = -1;  // the worker's engine owns them from now on
-  rtcp_fd_ = -1;
+  rtp_.fd = -1;  // the worker's engine owns the sockets from now on
+  rtcp_.fd = -1;
   return add;
 }
 

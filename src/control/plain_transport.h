@@ -28,6 +28,8 @@ struct PlainTransportOptions {
   bool comedia = true;
   bool rtcp_mux = false;
   std::optional<dp::SrtpSuite> srtp_suite;  // SRTP enabled when set
+  dp::UdpPortProvider* ports = nullptr;      // null: kernel sockets
+  uint32_t worker = 0;                       // the worker that will serve the ports
 };
 
 // The body of POST .../transports, validated. Throws ControlError(invalid) naming the field.
@@ -54,8 +56,9 @@ class PlainTransport : public Transport {
 
  private:
   PlainTransportOptions options_;
-  int rtp_fd_ = -1;  // -1 once the worker adopted it
-  int rtcp_fd_ = -1;
+  dp::UdpPortProvider& ports_;
+  dp::UdpBinding rtp_;   // fd -1 once the worker adopted the socket
+  dp::UdpBinding rtcp_;
   uint16_t rtp_port_ = 0;
   uint16_t rtcp_port_ = 0;
   std::vector<uint8_t> local_srtp_key_;  // what weir encrypts with

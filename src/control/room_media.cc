@@ -64,10 +64,12 @@ Transport& Room::add_transport(Peer& owner, const std::string& type, const json&
   std::unique_ptr<Transport> transport;
   const std::string id = generate_uuid_v4();
   if (type == "plain") {
-    const PlainTransportOptions options =
+    PlainTransportOptions options =
         parse_plain_transport_options(body, config_.listen_ip, config_.rtc_min_port,
                                       config_.rtc_max_port, config_.announced_address);
     if (!worker_) throw_refused("no dataplane worker to run the transport");
+    options.ports = config_.udp_ports;
+    options.worker = worker_->index();
     transport = std::make_unique<PlainTransport>(id, ids_.next_transport++, owner.id, options);
   } else {
     if (!worker_) throw_refused("no dataplane worker to run the transport");
@@ -80,6 +82,7 @@ Transport& Room::add_transport(Peer& owner, const std::string& type, const json&
     options.shared_port = config_.webrtc_shared_port;
     options.consent_timeout_ms = config_.ice_consent_timeout_ms;
     options.certificate = config_.dtls_certificate;
+    options.ports = config_.udp_ports;
     auto webrtc = std::make_unique<WebRtcTransport>(
         id, ids_.next_transport++, owner.id, options, *worker_, plumbing_->io(),
         [this](const WebRtcTransportEvent& event) { on_webrtc_event(event); });

@@ -41,6 +41,7 @@ WebRtcTransport::WebRtcTransport(std::string id, dp::TransportId dp_id, std::str
       worker_(worker),
       io_(io),
       observer_(std::move(observer)),
+      ports_(options.ports ? *options.ports : dp::kernel_udp_ports()),
       ice_(generate_ice_credentials(), options.consent_timeout_ms),
       dtls_(options.certificate, *this),
       dtls_timer_(io) {
@@ -51,21 +52,22 @@ WebRtcTransport::WebRtcTransport(std::string id, dp::TransportId dp_id, std::str
     return;
   }
   std::string error;
-  fd_ = dp::open_udp_socket_in_range(options_.listen_ip, options_.min_port, options_.max_port,
-                                     &port_, &error);
-  if (fd_ < 0) throw_refused("cannot open the transport's UDP socket: " + error);
+  if (!ports_.bind(worker_.index(), options_.listen_ip, options_.min_port, options_.max_port,
+                   &binding_, &error))
+    throw_refused("cannot open the transport's UDP socket: " + error);
+  port_ = binding_.local.port();
 }
 
 WebRtcTransport::~WebRtcTransport() {
-  if (fd_ >= 0) ::close(fd_);
+  if (binding_.valid()) ports_.release(binding_);
 }
 
 dp::Command WebRtcTransport::take_add_command() {
   dp::AddWebRtcTransport add{};
   add.id = dp_id();
-  add.fd = fd_;  // -1 on the shared port
+  add.socket = binding_;  // !valid() on the shared port
   add.counters = counters_ptr();
-  fd_ = -1;
+  binding_.fd = -1;
   return add;
 }
 

@@ -23,6 +23,7 @@
 #include "control/transport.h"
 #include "dataplane/dtls_transport.h"
 #include "dataplane/socket_address.h"
+#include "dataplane/udp_port_provider.h"
 
 namespace weir::dp {
 class Worker;
@@ -38,6 +39,7 @@ struct WebRtcTransportOptions {
   bool shared_port = false;  // WebRtcServer mode: the worker's shared port, no own socket
   uint64_t consent_timeout_ms = 30000;
   std::shared_ptr<const dp::DtlsCertificate> certificate;
+  dp::UdpPortProvider* ports = nullptr;  // null: kernel sockets
 };
 
 using SctpDataChannelOpenHandler = std::function<void(const SctpDataChannelOpen&)>;
@@ -146,7 +148,8 @@ class WebRtcTransport : public Transport,
   dp::Worker& worker_;
   boost::asio::io_context& io_;
   WebRtcTransportObserver observer_;
-  int fd_ = -1;  // own socket until the worker adopts it
+  dp::UdpPortProvider& ports_;
+  dp::UdpBinding binding_;  // own port (fd -1 once the worker adopted the socket)
   uint16_t port_ = 0;
   IceLiteServer ice_;
   dp::DtlsTransport dtls_;

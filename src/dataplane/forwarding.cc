@@ -127,12 +127,12 @@ void ForwardingTables::on_add_transport(AddPlainTransport& c) {
   t->remote_rtcp = c.remote_rtcp;
   t->counters = c.counters;
   std::string error;
-  t->rtp_socket = engine_.add_socket(c.rtp_fd, &error);
+  t->rtp_socket = engine_.add_socket(c.rtp, &error);
   if (t->rtp_socket < 0) {
     LOG_ERROR("worker", "transport %u: cannot receive on its RTP socket: %s", c.id, error.c_str());
   }
-  if (c.rtcp_fd >= 0) {
-    t->rtcp_socket = engine_.add_socket(c.rtcp_fd, &error);
+  if (c.rtcp.valid()) {
+    t->rtcp_socket = engine_.add_socket(c.rtcp, &error);
     if (t->rtcp_socket < 0) {
       LOG_ERROR("worker", "transport %u: cannot receive on its RTCP socket: %s", c.id,
                 error.c_str());
@@ -153,9 +153,9 @@ void ForwardingTables::on_add_webrtc_transport(AddWebRtcTransport& c) {
   t->webrtc = true;
   t->srtp_required = true;  // DTLS-SRTP: nothing flows before the keys
   t->counters = c.counters;
-  if (c.fd >= 0) {
+  if (c.socket.valid()) {
     std::string error;
-    t->rtp_socket = engine_.add_socket(c.fd, &error);
+    t->rtp_socket = engine_.add_socket(c.socket, &error);
     if (t->rtp_socket < 0) {
       LOG_ERROR("worker", "transport %u: cannot receive on its socket: %s", c.id, error.c_str());
     }

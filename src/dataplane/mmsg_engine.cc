@@ -47,7 +47,7 @@ class MmsgEngine final : public UdpEngine {
   bool init(std::string* error);
 
   const char* name() const override { return "recvmmsg"; }
-  int add_socket(int fd, std::string* error) override;
+  int add_socket(const UdpBinding& binding, std::string* error) override;
   void remove_socket(uint32_t socket) override;
   size_t rx_burst(RxPacket* out, size_t max, uint32_t timeout_us) override;
   void tx_burst(TxPacket* pkts, size_t n) override;
@@ -116,7 +116,12 @@ MmsgEngine::~MmsgEngine() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-int MmsgEngine::add_socket(int fd, std::string* error) {
+int MmsgEngine::add_socket(const UdpBinding& binding, std::string* error) {
+  const int fd = binding.fd;
+  if (fd < 0) {
+    *error = "recvmmsg: a kernel engine needs a bound socket";
+    return -1;
+  }
   uint32_t index;
   if (!free_socket_indexes_.empty()) {
     index = free_socket_indexes_.back();

@@ -30,7 +30,15 @@ PacketPool::PacketPool(uint32_t count, uint32_t buffer_size, uint32_t headroom)
   free_count_ = count;
 }
 
+PacketPool::PacketPool(PacketBufferSource& source, uint32_t headroom)
+    : count_(0), buffer_size_(0), headroom_(headroom), source_(&source) {}
+
 PacketPool::~PacketPool() {
+  if (source_ != nullptr) {
+    flush();
+    source_->put(cache_.data(), cache_count_);  // handed out by the source, never used
+    cache_count_ = 0;
+  }
   if (memory_ != nullptr) munmap(memory_, memory_size());
 }
 

@@ -13,6 +13,7 @@
 
 #include "dataplane/packet_pool.h"
 #include "dataplane/socket_address.h"
+#include "dataplane/udp_port_provider.h"
 
 namespace weir::dp {
 
@@ -38,7 +39,14 @@ struct EngineStats {
   uint64_t tx_errors = 0;       // sends the kernel refused
   uint64_t tx_dropped = 0;      // sends that found no free submission slot
   uint64_t submits = 0;         // io_uring_enter / sendmmsg calls made for sending
+  // DPDK only.
+  uint64_t rx_unbound = 0;          // datagrams to a UDP port no transport serves
+  uint64_t rx_handed_off = 0;       // frames passed to the worker that owns their port
+  uint64_t rx_handoff_dropped = 0;  // ... that found its ring full
+  uint64_t tx_copies = 0;           // sends of a shared buffer, which had to be copied
 };
+
+struct NetStackCounters;  // net_stack.h
 
 struct EngineConfig {
   uint32_t rx_buffers = 4096;   // buffers lent to the kernel for receiving (power of two)
@@ -48,12 +56,13 @@ struct EngineConfig {
 class UdpEngine {
  public:
   virtual ~UdpEngine() = default;
-  virtual const char* name() const = 0;  // "io_uring" or "recvmmsg"
+  virtual const char* name() const = 0;  // "io_uring", "recvmmsg" or "dpdk"
 
-  // Adopts a bound, non-blocking UDP socket and starts receiving on it. Returns the
-  // socket's index (dense, reused after removal) or -1 with *error set.
-  virtual int add_socket(int fd, std::string* error) = 0;
-  // Stops receiving and closes the descriptor.
+  // Starts receiving on a binding: the kernel engines adopt its bound, non-blocking socket;
+  // the DPDK engine serves its local port itself. Returns the socket's index (dense, reused
+  // after removal) or -1 with *error set.
+  virtual int add_socket(const UdpBinding& binding, std::string* error) = 0;
+  // Stops receiving and closes the descriptor (kernel engines).
   virtual void remove_socket(uint32_t socket) = 0;
 
   // Receives up to max datagrams. When none is ready, waits at most timeout_us for one
@@ -65,6 +74,9 @@ class UdpEngine {
   virtual void wake() = 0;
 
   virtual const EngineStats& stats() const = 0;
+  // The DPDK engine's own network stack (ARP, ICMP, drops by reason); readable from any
+  // thread. nullptr for the kernel engines.
+  virtual const NetStackCounters* net_stack_counters() const { return nullptr; }
 };
 
 std::unique_ptr<UdpEngine> make_uring_engine(PacketPool& pool, const EngineConfig& config,

@@ -67,7 +67,7 @@ class UringEngine final : public UdpEngine {
   bool init(std::string* error);
 
   const char* name() const override { return "io_uring"; }
-  int add_socket(int fd, std::string* error) override;
+  int add_socket(const UdpBinding& binding, std::string* error) override;
   void remove_socket(uint32_t socket) override;
   size_t rx_burst(RxPacket* out, size_t max, uint32_t timeout_us) override;
   void tx_burst(TxPacket* pkts, size_t n) override;
@@ -263,7 +263,12 @@ void UringEngine::arm_recv(uint32_t index) {
   s.armed = true;
 }
 
-int UringEngine::add_socket(int fd, std::string* error) {
+int UringEngine::add_socket(const UdpBinding& binding, std::string* error) {
+  const int fd = binding.fd;
+  if (fd < 0) {
+    *error = "io_uring: a kernel engine needs a bound socket";
+    return -1;
+  }
   if (!ensure_enabled()) {
     if (error) *error = "io_uring: ring could not be enabled";
     return -1;

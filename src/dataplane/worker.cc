@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "dataplane/dpdk_port.h"
 #include "dataplane/forwarding.h"
 
 namespace weir::dp {
@@ -29,7 +30,7 @@ Worker::Worker(const WorkerConfig& config)
 Worker::~Worker() {
   stop();
   if (control_event_fd_ >= 0) ::close(control_event_fd_);
-  if (shared_fd_ >= 0) ::close(shared_fd_);  // start() failed before the thread took it
+  if (shared_.fd >= 0) ::close(shared_.fd);  // start() failed before the thread took it
 }
 
 bool Worker::start(std::string* error) {
@@ -37,8 +38,14 @@ bool Worker::start(std::string* error) {
     if (error) *error = std::string("eventfd: ") + std::strerror(errno);
     return false;
   }
-  pool_ = std::make_unique<PacketPool>(config_.pool_buffers);
-  engine_ = make_udp_engine(*pool_, config_.engine, config_.prefer_mmsg, error);
+  if (config_.dpdk_port != nullptr) {
+    pool_ = std::make_unique<PacketPool>(config_.dpdk_port->buffer_source(config_.index),
+                                         kDpdkHeadroom);
+    engine_ = make_dpdk_engine(*config_.dpdk_port, config_.index, *pool_, error);
+  } else {
+    pool_ = std::make_unique<PacketPool>(config_.pool_buffers);
+    engine_ = make_udp_engine(*pool_, config_.engine, config_.prefer_mmsg, error);
+  }
   if (!engine_) return false;
   ForwardingOptions options;
   options.keyframe_request_interval_ns = config_.keyframe_request_interval_ms * 1000000ull;
@@ -48,10 +55,13 @@ bool Worker::start(std::string* error) {
       if (error) *error = "shared WebRTC port: bad IP address " + config_.shared_ip;
       return false;
     }
-    shared_fd_ = open_udp_socket(*local, error);
-    if (shared_fd_ < 0) {
-      if (error) *error = "shared WebRTC port " + local->to_string() + ": " + *error;
-      return false;
+    shared_.local = *local;
+    if (config_.dpdk_port == nullptr) {
+      shared_.fd = open_udp_socket(*local, error);
+      if (shared_.fd < 0) {
+        if (error) *error = "shared WebRTC port " + local->to_string() + ": " + *error;
+        return false;
+      }
     }
     shared_port_ = config_.shared_port;
   }
@@ -110,6 +120,10 @@ void Worker::wait_applied(uint64_t seq) const {
 
 const char* Worker::engine_name() const { return engine_ ? engine_->name() : "none"; }
 
+const NetStackCounters* Worker::net_stack_counters() const {
+  return engine_ ? engine_->net_stack_counters() : nullptr;
+}
+
 uint32_t Worker::pool_available() const {
   return static_cast<uint32_t>(published_.pool_available.get());
 }
@@ -125,6 +139,10 @@ EngineStats Worker::engine_stats() const {
   s.tx_errors = published_.tx_errors.get();
   s.tx_dropped = published_.tx_dropped.get();
   s.submits = published_.submits.get();
+  s.rx_unbound = published_.rx_unbound.get();
+  s.rx_handed_off = published_.rx_handed_off.get();
+  s.rx_handoff_dropped = published_.rx_handoff_dropped.get();
+  s.tx_copies = published_.tx_copies.get();
   return s;
 }
 
@@ -139,6 +157,10 @@ void Worker::publish_engine_stats() {
   published_.tx_errors.set(s.tx_errors);
   published_.tx_dropped.set(s.tx_dropped);
   published_.submits.set(s.submits);
+  published_.rx_unbound.set(s.rx_unbound);
+  published_.rx_handed_off.set(s.rx_handed_off);
+  published_.rx_handoff_dropped.set(s.rx_handoff_dropped);
+  published_.tx_copies.set(s.tx_copies);
   published_.pool_available.set(pool_->available());
 }
 
@@ -160,15 +182,15 @@ void Worker::wake_control() {
 void Worker::run() {
   // The engine's ring takes submissions from one thread only (io_uring's single issuer):
   // the shared socket joins it here, on the worker, before any command can name it.
-  if (shared_fd_ >= 0) {
+  if (shared_.valid()) {
     std::string error;
-    const int socket = engine_->add_socket(shared_fd_, &error);
+    const int socket = engine_->add_socket(shared_, &error);
     if (socket < 0) {
       LOG_ERROR("worker", "worker %u: cannot receive on the shared WebRTC port: %s", config_.index,
                 error.c_str());
     }
     tables_->set_shared_socket(socket);
-    shared_fd_ = -1;  // the engine owns it now
+    shared_ = {};  // the engine owns it now
   }
   RxPacket rx[kMaxBurst];
   while (running_.load(std::memory_order_acquire)) {

@@ -18,6 +18,8 @@
 
 namespace weir::dp {
 
+class DpdkPort;  // dpdk_port.h
+
 struct WorkerConfig {
   uint32_t index = 0;
   uint32_t pool_buffers = 65536;
@@ -31,6 +33,9 @@ struct WorkerConfig {
   uint16_t shared_port = 0;
   uint32_t control_ring_size = 1024;  // control packets going up (power of two)
   uint64_t keyframe_request_interval_ms = 500;
+  // DPDK mode: the port whose queue pair `index` this worker polls (its mbufs are the
+  // worker's packet buffers). null: kernel sockets through io_uring or recvmmsg.
+  DpdkPort* dpdk_port = nullptr;
 };
 
 class ForwardingTables;  // worker-private, defined in forwarding.h
@@ -65,6 +70,8 @@ class Worker {
 
   const WorkerCounters& counters() const { return counters_; }
   const char* engine_name() const;
+  // The DPDK engine's network stack counters; nullptr in kernel mode.
+  const NetStackCounters* net_stack_counters() const;
   uint32_t index() const { return config_.index; }
   // Pool occupancy and engine counters as the worker last published them (once per loop).
   uint32_t pool_available() const;
@@ -80,6 +87,7 @@ class Worker {
   struct PublishedEngineStats {
     Counter rx_packets, rx_bytes, rx_truncated, rx_no_buffer;
     Counter tx_packets, tx_bytes, tx_errors, tx_dropped, submits;
+    Counter rx_unbound, rx_handed_off, rx_handoff_dropped, tx_copies;
     Counter pool_available;
   };
   PublishedEngineStats published_;
@@ -91,7 +99,7 @@ class Worker {
   SpscRing<Command> commands_;
   SpscRing<ControlPacket> control_up_;
   int control_event_fd_ = -1;
-  int shared_fd_ = -1;  // the shared port's socket until the worker thread adopts it
+  UdpBinding shared_;  // the shared port until the worker thread adopts it
   uint16_t shared_port_ = 0;
   std::atomic<uint64_t> posted_{0};
   std::atomic<uint64_t> applied_{0};

@@ -13,6 +13,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/socket_address.h"
 #include "dataplane/srtp_session.h"
+#include "dataplane/udp_port_provider.h"
 #include "wire/codec_payload.h"
 
 namespace weir::dp {
@@ -29,8 +30,8 @@ using ExtensionIdMap = std::array<uint8_t, 256>;
 
 struct AddPlainTransport {
   TransportId id;
-  int rtp_fd;   // bound socket; the worker's engine adopts and later closes it
-  int rtcp_fd;  // -1 with rtcp-mux
+  UdpBinding rtp;   // the worker's engine adopts (and later closes) a kernel socket
+  UdpBinding rtcp;  // !valid() with rtcp-mux
   bool comedia;
   bool srtp;    // SRTP required: packets are dropped until SetTransportSrtp arrives
   SocketAddress remote_rtp;   // invalid until connect or comedia learns it
@@ -42,7 +43,7 @@ struct AddPlainTransport {
 // (SetTransportSrtp); until both happened nothing is forwarded to or from it.
 struct AddWebRtcTransport {
   TransportId id;
-  int fd;  // its own bound socket, adopted like a plain one; -1: the worker's shared port
+  UdpBinding socket;  // its own port, adopted like a plain one; !valid(): the worker's shared port
   TransportCounters* counters;  // owned by control; freed only after RemoveTransport applied
 };
 

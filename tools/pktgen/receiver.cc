@@ -39,7 +39,7 @@ std::unique_ptr<Receiver> Receiver::create(const std::string& local_ip, uint32_t
     const int fd = dp::open_udp_socket(*local, error);
     if (fd < 0) return nullptr;
     const uint16_t port = dp::socket_local_port(fd);
-    const int index = r->engine_->add_socket(fd, error);
+    const int index = r->engine_->add_socket(dp::UdpBinding{fd, {}}, error);
     if (index < 0) return nullptr;
     if (static_cast<size_t>(index) >= r->socket_to_consumer_.size()) {
       r->socket_to_consumer_.resize(static_cast<size_t>(index) + 1, kNoConsumer);

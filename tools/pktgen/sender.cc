@@ -56,7 +56,7 @@ bool Sender::setup(std::string* error) {
   const int fd = dp::open_udp_socket(*local, error);
   if (fd < 0) return false;
   const uint16_t port = dp::socket_local_port(fd);
-  const int index = engine_->add_socket(fd, error);
+  const int index = engine_->add_socket(dp::UdpBinding{fd, {}}, error);
   if (index < 0) return false;
   socket_ = static_cast<uint32_t>(index);
   if (config_.webrtc) {

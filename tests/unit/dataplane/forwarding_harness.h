@@ -153,7 +153,7 @@ class WorkerFixture : public ::testing::Test {
     EXPECT_GE(fd, 0) << error;
     SocketAddress local = *SocketAddress::parse("127.0.0.1", socket_local_port(fd));
     transports_.push_back(std::make_unique<TransportCounters>());
-    run(AddPlainTransport{id, fd, -1, comedia, srtp, remote, {}, transports_.back().get()});
+    run(AddPlainTransport{id, UdpBinding{fd, {}}, {}, comedia, srtp, remote, {}, transports_.back().get()});
     return local;
   }
   TransportCounters& transport_counters(size_t i) { return *transports_[i]; }

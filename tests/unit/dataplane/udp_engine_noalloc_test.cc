@@ -93,7 +93,7 @@ TEST(UringNoAlloc, ThousandBurstsAllocateNothing) {
     const int fd = open_udp_socket(loopback(false), &error);
     ASSERT_GE(fd, 0) << error;
     addr[i] = local_address(fd);
-    const int idx = engine->add_socket(fd, &error);
+    const int idx = engine->add_socket(UdpBinding{fd, {}}, &error);
     ASSERT_GE(idx, 0) << error;
     index[i] = static_cast<uint32_t>(idx);
   }

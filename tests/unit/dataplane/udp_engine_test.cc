@@ -59,7 +59,7 @@ class EngineTest : public ::testing::TestWithParam<const char*> {
     const int fd = open_udp_socket(loopback(v6), &error);
     EXPECT_GE(fd, 0) << error;
     *addr = local_address(fd);
-    const int index = engine.add_socket(fd, &error);
+    const int index = engine.add_socket(UdpBinding{fd, {}}, &error);
     EXPECT_GE(index, 0) << error;
     return static_cast<uint32_t>(index);
   }
@@ -376,8 +376,8 @@ TEST_P(EngineTest, RunsOnAThreadOtherThanItsCreator) {
     if (fa < 0 || fb < 0) return;
     a = local_address(fa);
     b = local_address(fb);
-    const int ia = engine->add_socket(fa, &error);
-    if (engine->add_socket(fb, &error) < 0 || ia < 0) return;
+    const int ia = engine->add_socket(UdpBinding{fa, {}}, &error);
+    if (engine->add_socket(UdpBinding{fb, {}}, &error) < 0 || ia < 0) return;
     TxPacket tx{make_packet(pool, "across threads"), static_cast<uint32_t>(ia), b};
     engine->tx_burst(&tx, 1);
     got = receive(*engine, pool, 1);
@@ -409,7 +409,7 @@ TEST(MmsgEngine, BusySocketDoesNotStarveOthers) {
     fds[i] = open_udp_socket(loopback(false), &error);
     ASSERT_GE(fds[i], 0) << error;
     addr[i] = local_address(fds[i]);
-    ASSERT_EQ(engine->add_socket(fds[i], &error), i);
+    ASSERT_EQ(engine->add_socket(UdpBinding{fds[i], {}}, &error), i);
   }
   const int sender = open_udp_socket(loopback(false), &error);
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(send_to(sender, addr[0], "busy"));
@@ -443,7 +443,7 @@ TEST(EngineChoice, EnvironmentVariableForcesFallback) {
   const int fd = open_udp_socket(loopback(false), &error);
   ASSERT_GE(fd, 0) << error;
   const SocketAddress addr = local_address(fd);
-  const int index = engine->add_socket(fd, &error);
+  const int index = engine->add_socket(UdpBinding{fd, {}}, &error);
   ASSERT_GE(index, 0) << error;
   const int peer = open_udp_socket(loopback(false), &error);
   ASSERT_TRUE(send_to(peer, addr, "ping"));
@@ -580,7 +580,7 @@ TEST(UringEngine, BurstLargerThanItsSendSlotsIsSentWholeAndReceivesAreKept) {
   const int fd = open_udp_socket(loopback(false), &error);
   ASSERT_GE(fd, 0) << error;
   const SocketAddress engine_addr = local_address(fd);
-  const int sock = engine->add_socket(fd, &error);
+  const int sock = engine->add_socket(UdpBinding{fd, {}}, &error);
   ASSERT_GE(sock, 0) << error;
   const int peer = open_udp_socket(loopback(false), &error);
   const SocketAddress peer_addr = local_address(peer);

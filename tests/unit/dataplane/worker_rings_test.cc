@@ -75,7 +75,7 @@ TEST_F(WorkerRings, StunGoesUpInOrderWithItsRemoteAndMediaIsNotHeldUp) {
   ASSERT_GE(fd, 0) << error;
   const SocketAddress webrtc = *SocketAddress::parse("127.0.0.1", socket_local_port(fd));
   TransportCounters counters;
-  run(AddWebRtcTransport{7, fd, &counters});
+  run(AddWebRtcTransport{7, UdpBinding{fd, {}}, &counters});
 
   Endpoint peer;
   constexpr int kUp = 3000;
@@ -126,7 +126,7 @@ TEST_F(WorkerRings, AFullUpRingDropsAndCountsInsteadOfWaiting) {
   ASSERT_GE(fd, 0) << error;
   const SocketAddress webrtc = *SocketAddress::parse("127.0.0.1", socket_local_port(fd));
   TransportCounters counters;
-  run(AddWebRtcTransport{8, fd, &counters});
+  run(AddWebRtcTransport{8, UdpBinding{fd, {}}, &counters});
   Endpoint peer;
   // Nobody pops: the ring (1024) fills, the rest is counted.
   constexpr int kSent = 1500;
