@@ -89,7 +89,7 @@ def weir_args(topo, weir_exe):
              f"{weir_exe} has no --dataplane option (no DPDK dataplane in this build); "
              "WEIR_NETNS_MODE=kernel tests this topology with the kernel dataplane")
     eal = os.environ.get("WEIR_NETNS_EAL_ARGS",
-                         "--no-huge --no-pci -m 1024 --in-memory "
+                         "--no-huge --no-pci -m 1024 --no-shconf --no-telemetry "
                          f"--vdev=net_af_packet0,iface={topo.veth_a}")
     return ["--dataplane", "dpdk", "--dpdk-eal-args", eal,
             "--dpdk-prefix-length", str(topo.prefix_length), *common]

@@ -71,7 +71,7 @@ export class NetnsWeir extends Weir {
         'WEIR_NETNS_MODE=kernel tests this topology with the kernel dataplane');
     }
     const eal = process.env.WEIR_NETNS_EAL_ARGS ||
-      `--no-huge --no-pci -m 1024 --in-memory --vdev=net_af_packet0,iface=${t.vethA}`;
+      `--no-huge --no-pci -m 1024 --no-shconf --no-telemetry --vdev=net_af_packet0,iface=${t.vethA}`;
     return ['--dataplane', 'dpdk', '--dpdk-eal-args', eal, '--dpdk-prefix-length', String(t.prefixLength), ...common];
   }
 
