@@ -139,7 +139,9 @@ export async function launchBrowserIn(ns) {
       '--no-sandbox',
     ],
   });
-  return { browser, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', dispose); // also when a signal ends the test before its after hook
+  return { browser, dispose };
 }
 
 // Records every RTCPeerConnection a page makes, so a test can read which candidate pair
