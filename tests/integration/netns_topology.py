@@ -41,6 +41,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import weirtest  # noqa: E402  (the shared Internet checksum)
+
 NS_PREFIX = "weir-"
 NS_RE = re.compile(r"^weir-[ab]-(\d+)$")
 VETH_A = "weir-va"
@@ -316,13 +319,7 @@ class Topology:
 # ICMP echo (no iputils-ping needed): a raw socket in the namespace; replies must match id
 # and sequence and carry a correct ICMP checksum.
 
-def _checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+_checksum = weirtest.inet_checksum
 
 
 def icmp_ping(ns, ip, count=5, interval_s=0.2, timeout_s=1.0):

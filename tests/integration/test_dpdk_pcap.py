@@ -21,13 +21,7 @@ PEER_MAC = bytes.fromhex("020000000003")
 BROADCAST = b"\xff" * 6
 
 
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+checksum = wt.inet_checksum
 
 
 def ipv4(payload, proto, src=PEER_IP, dst=MEDIA_IP, flags_frag=0x4000, ihl=5, total=None):

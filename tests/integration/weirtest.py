@@ -58,6 +58,16 @@ def wait_until(predicate, timeout_s, interval_s=0.05, what="condition"):
 # ---------------------------------------------------------------------------------------
 # Ports
 
+def inet_checksum(data):
+    """The Internet checksum (RFC 1071) of data: 0 over a block that carries its own."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
 def free_tcp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
