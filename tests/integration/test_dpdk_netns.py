@@ -55,22 +55,9 @@ class NetnsWeir(wt.Weir):
     def api_url(self):
         return f"https://{self.topo.kernel_ip}:{self.http_port}"
 
-    def request(self, method, path, body=None, raw=None, timeout=10, headers=None):
-        conn = _NsHTTPSConnection(self.topo.ns_b, self.topo.kernel_ip, self.http_port,
+    def connection(self, timeout):
+        return _NsHTTPSConnection(self.topo.ns_b, self.topo.kernel_ip, self.http_port,
                                   timeout=timeout, context=wt.tls_context())
-        try:
-            data = raw if raw is not None else (None if body is None else json.dumps(body))
-            hdrs = {"Content-Type": "application/json"} if data is not None else {}
-            hdrs.update(headers or {})
-            conn.request(method, path, body=data, headers=hdrs)
-            resp = conn.getresponse()
-            text = resp.read().decode("utf-8", errors="replace")
-            try:
-                return resp.status, json.loads(text)
-            except ValueError:
-                return resp.status, text
-        finally:
-            conn.close()
 
 
 class NetnsPktgenRun(pw.PktgenRun):

@@ -207,10 +207,14 @@ class Weir:
     def api_url(self):
         return f"https://127.0.0.1:{self.http_port}"
 
+    def connection(self, timeout):
+        """An HTTPS connection to weir's API (a subclass may reach it another way)."""
+        return http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+                                           context=tls_context())
+
     def request(self, method, path, body=None, raw=None, timeout=10, headers=None):
         """Returns (status, parsed JSON or text). body: a JSON value; raw: bytes as is."""
-        conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
-                                           context=tls_context())
+        conn = self.connection(timeout)
         try:
             data = raw if raw is not None else (None if body is None else json.dumps(body))
             hdrs = {"Content-Type": "application/json"} if data is not None else {}

@@ -15,7 +15,6 @@ import { freeTcpPort, repoRoot, Weir, weirBinary } from './weir.mjs';
 
 const topologyScript = path.join(repoRoot, 'tests', 'integration', 'netns_topology.py');
 export const MODE = process.env.WEIR_NETNS_MODE || 'dpdk';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function python(args, timeout = 60000) {
   try {
@@ -88,18 +87,7 @@ export class NetnsWeir extends Weir {
     // `ip netns exec` execs weir: this pid is weir's, for stop()'s SIGTERM.
     this.proc = spawn('ip', inNs(this.topo.nsA, [weirBinary(), ...args]), { stdio: ['ignore', log, log] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      if (this.proc.exitCode !== null) {
-        throw new Error(`weir exited with ${this.proc.exitCode} during start-up:\n${this.logTail()}`);
-      }
-      try {
-        const { status } = await this.request('GET', '/stats', undefined, 2000);
-        if (status === 200) return this;
-      } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`weir did not answer HTTPS within 30 s:\n${this.logTail()}`);
-      await sleep(200);
-    }
+    return this.waitUntilServing(30000, 200);
   }
 
   // One HTTPS request from ns B (curl), as a client there makes it: {status, body}.

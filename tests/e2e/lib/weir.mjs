@@ -63,7 +63,12 @@ export class Weir {
     const log = openSync(this.logPath, 'w');
     this.proc = spawn(weirBinary(), args, { stdio: ['ignore', log, log] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    const deadline = Date.now() + 20000;
+    return this.waitUntilServing(20000, 100);
+  }
+
+  // Bounded wait for the API after spawning weir; throws with the log's tail.
+  async waitUntilServing(timeoutMs, intervalMs) {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.proc.exitCode !== null) {
         throw new Error(`weir exited with ${this.proc.exitCode} during start-up:\n${this.logTail()}`);
@@ -72,8 +77,10 @@ export class Weir {
         const { status } = await this.request('GET', '/stats', undefined, 2000);
         if (status === 200) return this;
       } catch { /* not listening yet */ }
-      if (Date.now() > deadline) throw new Error(`weir did not answer HTTPS within 20 s:\n${this.logTail()}`);
-      await sleep(100);
+      if (Date.now() > deadline) {
+        throw new Error(`weir did not answer HTTPS within ${timeoutMs / 1000} s:\n${this.logTail()}`);
+      }
+      await sleep(intervalMs);
     }
   }
 
