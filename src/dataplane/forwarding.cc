@@ -19,8 +19,7 @@ namespace weir::dp {
 // ---------------------------------------------------------------------------------------
 // Continuity
 
-void RtpContinuity::resync(uint16_t in_seq, uint32_t in_ts, uint64_t now_ns,
-                           uint32_t clock_rate) {
+void RtpContinuity::resync(uint16_t in_seq, uint32_t in_ts, uint64_t now_ns, uint32_t clock_rate) {
   if (!started) {
     // A new consumer starts where the producer is: nothing to be continuous with yet.
     seq_offset = 0;
@@ -79,7 +78,8 @@ void ForwardingTables::apply(Command& command) {
   std::visit(
       [this](auto& c) {
         using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, AddPlainTransport>) on_add_transport(c);
+        if constexpr (std::is_same_v<T, AddPlainTransport>)
+          on_add_transport(c);
         else if constexpr (std::is_same_v<T, AddWebRtcTransport>)
           on_add_webrtc_transport(c);
         else if constexpr (std::is_same_v<T, SetIceTuple>)
@@ -88,15 +88,24 @@ void ForwardingTables::apply(Command& command) {
           on_clear_ice_tuples(c);
         else if constexpr (std::is_same_v<T, RequestKeyFrame>)
           on_request_keyframe(c);
-        else if constexpr (std::is_same_v<T, ConnectTransport>) on_connect(c);
-        else if constexpr (std::is_same_v<T, SetTransportSrtp>) on_set_srtp(c);
-        else if constexpr (std::is_same_v<T, RemoveTransport>) on_remove_transport(c);
-        else if constexpr (std::is_same_v<T, AddProducer>) on_add_producer(c);
-        else if constexpr (std::is_same_v<T, SetProducerPaused>) on_producer_paused(c);
-        else if constexpr (std::is_same_v<T, RemoveProducer>) on_remove_producer(c);
-        else if constexpr (std::is_same_v<T, AddConsumer>) on_add_consumer(c);
-        else if constexpr (std::is_same_v<T, SetConsumerPaused>) on_consumer_paused(c);
-        else if constexpr (std::is_same_v<T, RemoveConsumer>) on_remove_consumer(c);
+        else if constexpr (std::is_same_v<T, ConnectTransport>)
+          on_connect(c);
+        else if constexpr (std::is_same_v<T, SetTransportSrtp>)
+          on_set_srtp(c);
+        else if constexpr (std::is_same_v<T, RemoveTransport>)
+          on_remove_transport(c);
+        else if constexpr (std::is_same_v<T, AddProducer>)
+          on_add_producer(c);
+        else if constexpr (std::is_same_v<T, SetProducerPaused>)
+          on_producer_paused(c);
+        else if constexpr (std::is_same_v<T, RemoveProducer>)
+          on_remove_producer(c);
+        else if constexpr (std::is_same_v<T, AddConsumer>)
+          on_add_consumer(c);
+        else if constexpr (std::is_same_v<T, SetConsumerPaused>)
+          on_consumer_paused(c);
+        else if constexpr (std::is_same_v<T, RemoveConsumer>)
+          on_remove_consumer(c);
         else if constexpr (std::is_same_v<T, SendControlPacket>)
           send_control(c.packet);
         else if constexpr (std::is_same_v<T, SetConsumerPreferredLayers>)
@@ -308,7 +317,8 @@ void ForwardingTables::map_through_producer(ConsumerState& c) {
   if (c.producer == nullptr) return;
   for (size_t pt = 0; pt < c.pt_from_producer.size(); ++pt) {
     const uint8_t router_pt = c.producer->pt_map[pt];
-    if (router_pt != kNoMapping && router_pt < 128) c.pt_from_producer[pt] = c.router_pt_map[router_pt];
+    if (router_pt != kNoMapping && router_pt < 128)
+      c.pt_from_producer[pt] = c.router_pt_map[router_pt];
   }
   for (size_t id = 1; id < c.ext_from_producer.size(); ++id) {
     const uint8_t router_id = c.producer->ext_map[id];
@@ -379,8 +389,8 @@ void ForwardingTables::on_add_consumer(const AddConsumer& c) {
   auto p = producers_.find(c.producer);
   auto t = transports_.find(c.transport);
   if (p == producers_.end() || t == transports_.end() || consumers_.count(c.id) != 0) {
-    LOG_ERROR("worker", "consumer %u refers to unknown producer %u or transport %u; ignored",
-              c.id, c.producer, c.transport);
+    LOG_ERROR("worker", "consumer %u refers to unknown producer %u or transport %u; ignored", c.id,
+              c.producer, c.transport);
     return;
   }
   auto consumer = std::make_unique<ConsumerState>();
@@ -605,9 +615,12 @@ namespace {
 
 DropReason srtp_drop_reason(SrtpStatus s) {
   switch (s) {
-    case SrtpStatus::auth_failed: return DropReason::srtp_auth_failed;
-    case SrtpStatus::replay: return DropReason::srtp_replay;
-    default: return DropReason::srtp_other;
+    case SrtpStatus::auth_failed:
+      return DropReason::srtp_auth_failed;
+    case SrtpStatus::replay:
+      return DropReason::srtp_replay;
+    default:
+      return DropReason::srtp_other;
   }
 }
 
@@ -721,7 +734,18 @@ void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::Rtp
   const bool vp8_ids = p.simulcast() && p.codec == wire::CodecKind::vp8 &&
                        wire::parse_vp8_descriptor(rtp.payload(), rtp.payload_size(), vp8) &&
                        (vp8.has_picture_id || vp8.has_tl0_pic_idx);
-  for (ConsumerState* c : p.consumers) {
+  const size_t consumer_count = p.consumers.size();
+  for (size_t ci = 0; ci < consumer_count; ++ci) {
+    ConsumerState* c = p.consumers[ci];
+    // Each consumer's state, counters and transport are separate objects: fetch the next
+    // consumers' while this one is written and the SRTP work of the batch is still ahead.
+    if (ci + kPrefetchAhead < consumer_count) {
+      const ConsumerState* ahead = p.consumers[ci + kPrefetchAhead];
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(reinterpret_cast<const char*>(ahead) + 64);
+      __builtin_prefetch(ahead->transport);
+      __builtin_prefetch(ahead->counters);
+    }
     ConsumerCounters& cc = *c->counters;
     if (c->paused) {
       cc.dropped.add(DropReason::paused);
@@ -805,30 +829,53 @@ void ForwardingTables::forward(ProducerState& p, uint8_t stream, const wire::Rtp
                                    tl0);
       c->vp8.sent(vp8, picture_id, tl0);
     }
-    if (t.srtp_out) {
-      size_t out_len = out->len;
-      const SrtpStatus s = t.srtp_out->protect_rtp(out->data(), out_len, out->room());
-      if (s != SrtpStatus::ok) {
-        pool_.release(out);
-        cc.dropped.add(srtp_drop_reason(s));
-        continue;
-      }
-      out->len = static_cast<uint16_t>(out_len);
+    if (!t.srtp_out) {
+      send_forwarded(*c, out, rtp.payload_size(), now_ns);
+      continue;
     }
-    c->continuity.sent(wire::load_be16(out->data() + 2), wire::load_be32(out->data() + 4),
-                       now_ns);
-    cc.packets.add();
-    cc.bytes.add(out->len);
-    c->payload_octets += rtp.payload_size();
-    t.counters->rtp_packets_out.add();
-    t.counters->bytes_out.add(out->len);
-    worker_counters_.tx_packets.add();
-    worker_counters_.tx_bytes.add(out->len);
-    tx_.push(TxPacket{out, static_cast<uint32_t>(t.rtp_socket), t.remote_rtp});
+    // Encrypted later, with the other consumers' copies of this packet: one batch.
+    protect_requests_[pending_count_] =
+        SrtpProtectRequest{t.srtp_out.get(), out->data(), out->len, out->room()};
+    pending_[pending_count_] = PendingSend{out, c};
+    if (++pending_count_ == kProtectBatch) protect_pending(rtp.payload_size(), now_ns);
   }
+  protect_pending(rtp.payload_size(), now_ns);
   // A consumer that (re)starts needs a key frame; asking once per interval is enough, and
   // asking again covers a request (or the key frame) lost on the way.
   if (keyframe_wanted) request_keyframe(p, stream, now_ns);
+}
+
+void ForwardingTables::protect_pending(size_t payload_size, uint64_t now_ns) {
+  if (pending_count_ == 0) return;
+  srtp_protect_rtp_batch(std::span(protect_requests_.data(), pending_count_));
+  for (size_t i = 0; i < pending_count_; ++i) {
+    const SrtpProtectRequest& r = protect_requests_[i];
+    PacketBuffer* out = pending_[i].out;
+    ConsumerState& c = *pending_[i].consumer;
+    if (r.status != SrtpStatus::ok) {
+      pool_.release(out);
+      c.counters->dropped.add(srtp_drop_reason(r.status));
+      continue;
+    }
+    out->len = static_cast<uint16_t>(r.len);
+    send_forwarded(c, out, payload_size, now_ns);
+  }
+  pending_count_ = 0;
+}
+
+void ForwardingTables::send_forwarded(ConsumerState& c, PacketBuffer* out, size_t payload_size,
+                                      uint64_t now_ns) {
+  TransportState& t = *c.transport;
+  ConsumerCounters& cc = *c.counters;
+  c.continuity.sent(wire::load_be16(out->data() + 2), wire::load_be32(out->data() + 4), now_ns);
+  cc.packets.add();
+  cc.bytes.add(out->len);
+  c.payload_octets += payload_size;
+  t.counters->rtp_packets_out.add();
+  t.counters->bytes_out.add(out->len);
+  worker_counters_.tx_packets.add();
+  worker_counters_.tx_bytes.add(out->len);
+  tx_.push(TxPacket{out, static_cast<uint32_t>(t.rtp_socket), t.remote_rtp});
 }
 
 bool ForwardingTables::write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in,
@@ -917,8 +964,8 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
           wire::RtcpSenderReportView sr;
           if (!wire::RtcpSenderReportView::parse(p, size, sr)) return;
           if (const StreamRoute* r = find_route(t, sr.ssrc()); r != nullptr && !r->rtx) {
-            r->producer->streams[r->stream].stats.on_sender_report(
-                sr.sender_info().ntp_timestamp, now_ns);
+            r->producer->streams[r->stream].stats.on_sender_report(sr.sender_info().ntp_timestamp,
+                                                                   now_ns);
           }
           for (uint8_t i = 0; i < sr.report_count(); ++i)
             on_reception_report(t, sr.report(i), now_ns);
@@ -972,7 +1019,8 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
           for (size_t i = 0; i < fir.entry_count(); ++i) {
             if (ConsumerState* c = consumer_by_ssrc(t, fir.entry(i).ssrc)) {
               c->counters->keyframe_requests.add();
-              if (c->producer != nullptr) request_keyframe(*c->producer, keyframe_stream(*c), now_ns);
+              if (c->producer != nullptr)
+                request_keyframe(*c->producer, keyframe_stream(*c), now_ns);
             }
           }
         }

@@ -43,9 +43,9 @@ struct TransportState {
   static constexpr size_t kMaxIceTuples = 4;
 
   TransportId id = 0;
-  int rtp_socket = -1;   // engine socket index (the shared port's for a shared transport)
-  int rtcp_socket = -1;  // -1 with rtcp-mux
-  bool webrtc = false;   // ICE + DTLS: STUN and DTLS go to the control thread
+  int rtp_socket = -1;         // engine socket index (the shared port's for a shared transport)
+  int rtcp_socket = -1;        // -1 with rtcp-mux
+  bool webrtc = false;         // ICE + DTLS: STUN and DTLS go to the control thread
   bool shared_socket = false;  // on the worker's shared port: the socket is not its own
   bool comedia = false;
   bool srtp_required = false;
@@ -61,7 +61,7 @@ struct TransportState {
   // linearly, contiguous. Capacity is reserved when a producer is added, so learning an
   // SSRC from a packet never allocates.
   std::vector<StreamRoute> routes;
-  uint32_t unlearned_streams = 0;  // > 0: unknown SSRCs are matched by MID/RID first
+  uint32_t unlearned_streams = 0;         // > 0: unknown SSRCs are matched by MID/RID first
   std::vector<ConsumerState*> consumers;  // searched by SSRC for the RTCP that names them
   // WebRTC: every tuple an ICE check succeeded from; media is accepted from any of them.
   SocketAddress ice_tuples[kMaxIceTuples];
@@ -111,12 +111,12 @@ struct ProducerState {
   wire::CodecKind codec = wire::CodecKind::other;
   bool paused = false;
   KeyFrameRequest keyframe_request = KeyFrameRequest::none;
-  uint8_t stream_count = 1;  // > 1: simulcast, streams[i] is spatial layer i
-  uint8_t active_layers = 0;  // bit i: stream i had a packet in the last kLayerActiveNs
+  uint8_t stream_count = 1;       // > 1: simulcast, streams[i] is spatial layer i
+  uint8_t active_layers = 0;      // bit i: stream i had a packet in the last kLayerActiveNs
   uint8_t unlearned_streams = 0;  // streams (or their RTX) still waiting for a first packet
-  PayloadTypeMap rtx_apt{};  // producer RTX PT -> producer media PT
-  PayloadTypeMap pt_map{};   // producer PT -> router PT
-  ExtensionIdMap ext_map{};  // producer id -> router id
+  PayloadTypeMap rtx_apt{};       // producer RTX PT -> producer media PT
+  PayloadTypeMap pt_map{};        // producer PT -> router PT
+  ExtensionIdMap ext_map{};       // producer id -> router id
   uint8_t transport_cc_ext_id = 0;
   uint8_t audio_level_ext_id = 0;
   uint8_t mid_ext_id = 0, rid_ext_id = 0, rrid_ext_id = 0;  // producer-side; 0: none
@@ -205,7 +205,7 @@ struct ConsumerState {
   uint16_t rtx_sequence = 0;
   // Where each stretch of its numbering came from (stream and offsets), for its NACKs.
   LayerSegments segments;
-  Vp8Continuity vp8;  // simulcast VP8 producers only
+  Vp8Continuity vp8;            // simulcast VP8 producers only
   uint64_t payload_octets = 0;  // for sender reports
   RtpContinuity continuity;
   ConsumerCounters* counters = nullptr;
@@ -362,6 +362,23 @@ class ForwardingTables {
   // now_ns: the burst's time, recorded as the send time of a transport-wide number.
   bool write_for_consumer(ConsumerState& c, const wire::RtpPacketView& in, PacketBuffer* out,
                           uint64_t now_ns);
+  // Protects the consumer packets forward() queued (one batch) and sends those that passed.
+  void protect_pending(size_t payload_size, uint64_t now_ns);
+  // Accounts for a consumer's finished packet and queues it for the engine.
+  void send_forwarded(ConsumerState& c, PacketBuffer* out, size_t payload_size, uint64_t now_ns);
+
+  // forward()'s SRTP consumers' packets, written and waiting for one batch protect.
+  struct PendingSend {
+    PacketBuffer* out = nullptr;
+    ConsumerState* consumer = nullptr;
+  };
+  static constexpr size_t kProtectBatch = 128;
+  // How many consumers ahead forward() prefetches: far enough to hide a miss behind the
+  // write of the current one's packet.
+  static constexpr size_t kPrefetchAhead = 4;
+  std::array<SrtpProtectRequest, kProtectBatch> protect_requests_{};
+  std::array<PendingSend, kProtectBatch> pending_{};
+  size_t pending_count_ = 0;
 
   PacketPool& pool_;
   UdpEngine& engine_;

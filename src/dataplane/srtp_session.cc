@@ -233,6 +233,14 @@ SrtpStatus SrtpSession::unprotect_rtcp(uint8_t* packet, size_t& len) {
   return SrtpStatus::ok;
 }
 
+void srtp_protect_rtp_batch(std::span<SrtpProtectRequest> requests) {
+  for (SrtpProtectRequest& r : requests) {
+    size_t len = r.len;
+    r.status = r.session->protect_rtp(r.packet, len, r.capacity);
+    if (r.status == SrtpStatus::ok) r.len = len;
+  }
+}
+
 double measure_protect_ns(SrtpSuite suite, size_t payload_size, uint32_t iterations) {
   constexpr size_t kHeader = 12;
   constexpr int kBatches = 5;

