@@ -5,6 +5,7 @@
 #include <liburing.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ constexpr uint16_t kBufferGroup = 0;
 constexpr uint32_t kMaxBufferRingEntries = 32768;  // the kernel's limit for one group
 constexpr uint32_t kMaxBufferIds = 65536;          // bids are 16 bits
 constexpr unsigned kCqeBatch = 64;
+constexpr uint32_t kMaxFixedFiles = 65536;
 
 // user_data: | generation (32) | index (24) | kind (8) |. The generation makes completions of
 // a removed socket unmistakable even after its index was handed to a new socket.
@@ -47,8 +49,9 @@ struct SocketSlot {
   int fd = -1;
   uint32_t generation = 0;
   bool active = false;
-  bool armed = false;  // a multishot recvmsg is (or is about to be) in the kernel
-  bool failed = false; // the kernel refused receiving with an unexpected error
+  bool armed = false;   // a multishot recvmsg is (or is about to be) in the kernel
+  bool failed = false;  // the kernel refused receiving with an unexpected error
+  bool fixed = false;   // in the ring's registered file table at its own index
 };
 
 // Everything one in-flight sendmsg needs to stay valid until its completion.
@@ -78,6 +81,9 @@ class UringEngine final : public UdpEngine {
   // The ring is created disabled so that the worker thread, not the creating thread,
   // becomes its single issuer on first use.
   bool ensure_enabled();
+  void register_file_table();
+  // Names socket s (engine index) in sqe by its registered slot when it has one.
+  void set_target(io_uring_sqe* sqe, const SocketSlot& s, uint32_t index) const;
   void arm_recv(uint32_t index);
   void arm_wake();
   void refill_buffer_ring();
@@ -99,10 +105,10 @@ class UringEngine final : public UdpEngine {
   io_uring_buf_ring* buf_ring_ = nullptr;
   size_t buf_ring_bytes_ = 0;
   uint32_t buf_ring_entries_ = 0;
-  uint32_t buf_ring_count_ = 0;    // buffers currently lent to the kernel
-  std::vector<uint8_t> lent_;      // per pool index: sits in the buffer ring (or its CQE)
+  uint32_t buf_ring_count_ = 0;  // buffers currently lent to the kernel
+  std::vector<uint8_t> lent_;    // per pool index: sits in the buffer ring (or its CQE)
 
-  msghdr recv_msg_{};              // shape of every recvmsg: a v6-sized name, no control
+  msghdr recv_msg_{};  // shape of every recvmsg: a v6-sized name, no control
   std::vector<SocketSlot> sockets_;
   std::vector<uint32_t> free_socket_indexes_;
   uint32_t sockets_to_rearm_ = 0;
@@ -113,6 +119,11 @@ class UringEngine final : public UdpEngine {
   std::vector<RxPacket> stash_;
   size_t stash_head_ = 0;
   size_t stash_count_ = 0;
+
+  // Registered files: a request naming a table slot skips the kernel's per-request file
+  // lookup and reference count (fget/fput, a few percent of a fan-out's send cost).
+  // 0: the kernel refused the table; sockets are then named by descriptor.
+  uint32_t fixed_files_ = 0;
 
   int wake_fd_ = -1;
   uint64_t wake_value_ = 0;
@@ -165,8 +176,8 @@ bool UringEngine::init(std::string* error) {
   // liburing 2.3 has no io_uring_setup_buf_ring(): map and register the ring by hand.
   buf_ring_entries_ = config_.rx_buffers;
   buf_ring_bytes_ = static_cast<size_t>(buf_ring_entries_) * sizeof(io_uring_buf);
-  void* mem = mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE,
-                   MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  void* mem =
+      mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (mem == MAP_FAILED) {
     *error = step_error("mmap provided-buffer ring", errno);
     return false;
@@ -213,7 +224,8 @@ UringEngine::~UringEngine() {
     if (lent_[i]) pool_.release(pool_.at(i));
   for (SendSlot& s : send_slots_)
     if (s.buf != nullptr) pool_.release(s.buf);
-  for (size_t i = 0; i < stash_count_; ++i) pool_.release(stash_[(stash_head_ + i) % stash_.size()].buf);
+  for (size_t i = 0; i < stash_count_; ++i)
+    pool_.release(stash_[(stash_head_ + i) % stash_.size()].buf);
   for (SocketSlot& s : sockets_)
     if (s.active) close(s.fd);
   if (wake_fd_ >= 0) close(wake_fd_);
@@ -228,8 +240,34 @@ bool UringEngine::ensure_enabled() {
     return false;
   }
   disabled_ = false;
+  // Registered on the worker thread: a single-issuer ring takes registrations only from
+  // the thread that submits.
+  register_file_table();
   arm_wake();
   return true;
+}
+
+void UringEngine::register_file_table() {
+  // The table is sized once; the kernel caps it at RLIMIT_NOFILE.
+  rlimit limit{};
+  uint32_t wanted = kMaxFixedFiles;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < wanted) {
+    wanted = static_cast<uint32_t>(limit.rlim_cur);
+  }
+  const int rc = io_uring_register_files_sparse(&ring_, wanted);
+  if (rc < 0) {
+    LOG_WARN("io", "io_uring: no registered file table (%s): sockets named by descriptor",
+             std::strerror(-rc));
+    return;
+  }
+  fixed_files_ = wanted;
+}
+
+void UringEngine::set_target(io_uring_sqe* sqe, const SocketSlot& s, uint32_t index) const {
+  if (s.fixed) {
+    sqe->fd = static_cast<int32_t>(index);
+    sqe->flags |= IOSQE_FIXED_FILE;
+  }
 }
 
 void UringEngine::arm_wake() {
@@ -257,6 +295,7 @@ void UringEngine::arm_recv(uint32_t index) {
     return;
   }
   io_uring_prep_recvmsg_multishot(sqe, s.fd, &recv_msg_, 0);
+  set_target(sqe, s, index);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
   io_uring_sqe_set_data64(sqe, make_user_data(kRecv, index, s.generation));
@@ -292,6 +331,7 @@ int UringEngine::add_socket(const UdpBinding& binding, std::string* error) {
   s.active = true;
   s.armed = false;
   s.failed = false;
+  s.fixed = index < fixed_files_ && io_uring_register_files_update(&ring_, index, &s.fd, 1) == 1;
   if (buf_ring_count_ > 0) {
     arm_recv(index);
   } else {
@@ -322,6 +362,11 @@ void UringEngine::remove_socket(uint32_t socket) {
   s.active = false;
   s.armed = false;
   submit_pending();
+  if (s.fixed) {
+    const int none = -1;
+    io_uring_register_files_update(&ring_, socket, &none, 1);
+    s.fixed = false;
+  }
   // The kernel keeps its own file reference until the cancelled request completes.
   close(s.fd);
   s.fd = -1;
@@ -399,9 +444,8 @@ bool UringEngine::handle_recv(const io_uring_cqe* cqe, RxPacket* out) {
   buf->len = static_cast<uint16_t>(len);
   out->buf = buf;
   out->socket = index;
-  out->from = SocketAddress::from_sockaddr(
-      static_cast<const sockaddr*>(io_uring_recvmsg_name(o)),
-      std::min<socklen_t>(o->namelen, sizeof(sockaddr_in6)));
+  out->from = SocketAddress::from_sockaddr(static_cast<const sockaddr*>(io_uring_recvmsg_name(o)),
+                                           std::min<socklen_t>(o->namelen, sizeof(sockaddr_in6)));
   ++stats_.rx_packets;
   stats_.rx_bytes += len;
   return true;
@@ -557,6 +601,7 @@ void UringEngine::tx_burst(TxPacket* pkts, size_t n) {
     s.msg.msg_iov = &s.iov;
     s.msg.msg_iovlen = 1;
     io_uring_prep_sendmsg(sqe, sockets_[p.socket].fd, &s.msg, 0);
+    set_target(sqe, sockets_[p.socket], p.socket);
     io_uring_sqe_set_data64(sqe, make_user_data(kSend, slot, 0));
   }
   if (io_uring_sq_ready(&ring_) > 0) {
