@@ -22,7 +22,10 @@ struct Consumer {
   std::string type;  // the producer's type
   std::string mime_type;
   uint32_t ssrc = 0;
-  nlohmann::json rtp_parameters;
+  // Serialized: the parsed form costs ~200 allocations and ~4.5 KiB per consumer, and it is
+  // read only for the consume answer and newConsumer.
+  std::string rtp_parameters_json;
+  nlohmann::json rtp_parameters() const { return nlohmann::json::parse(rtp_parameters_json); }
   bool paused = false;  // its own pause (not the producer's)
   int priority = 1;
   uint8_t preferred_spatial_layer = 0xFF;   // 0xFF: the highest

@@ -132,7 +132,7 @@ json Room::consume(const std::string& broadcaster_id, const std::string& transpo
   }
   Consumer& consumer = add_consumer(b, transport, producer, paused);
   return {{"id", consumer.id},     {"producerId", producer_id},
-          {"kind", producer.kind}, {"rtpParameters", consumer.rtp_parameters},
+          {"kind", producer.kind}, {"rtpParameters", consumer.rtp_parameters()},
           {"type", producer.type}, {"producerPaused", producer.paused}};
 }
 

@@ -367,7 +367,7 @@ Consumer& Room::add_consumer(const Peer& consumer_peer, Transport& transport, Pr
   add.preferred_spatial_layer = consumer->preferred_spatial_layer;
   add.preferred_temporal_layer = consumer->preferred_temporal_layer;
   add.counters = consumer->counters.get();
-  consumer->rtp_parameters = std::move(params);
+  consumer->rtp_parameters_json = params.dump();
   post(add);
 
   const std::string id = consumer->id;

@@ -78,7 +78,7 @@ void Room::offer_consumer(Peer& consumer_peer, Producer& producer) {
                {"producerId", producer.id},
                {"id", consumer->id},
                {"kind", producer.kind},
-               {"rtpParameters", consumer->rtp_parameters},
+               {"rtpParameters", consumer->rtp_parameters()},
                {"type", producer.type},
                {"appData", producer.app_data},
                {"producerPaused", producer.paused}};
