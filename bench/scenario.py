@@ -337,9 +337,9 @@ class Runner:
     def stop_pktgen(self):
         proc, self.pktgen_proc = self.pktgen_proc, None
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -448,8 +448,10 @@ def parse_args(argv):
                         "reach the kernel's ephemeral ports)")
     p.add_argument("--rtc-max-port", type=int,
                    help="default: min + the transports the scenario needs + 64")
-    p.add_argument("--weir-args", default="", help="more weir options, one string")
-    p.add_argument("--pktgen-args", default="", help="more pktgen options, one string")
+    p.add_argument("--weir-args", default="",
+                   help="more weir options, one string: --weir-args='--workers 2'")
+    p.add_argument("--pktgen-args", default="",
+                   help="more pktgen options, one string: --pktgen-args='--verify-sample 8'")
     p.add_argument("--weir-log", help="weir's log file (default a file in $TMPDIR)")
     p.add_argument("--lines", help="also append every JSON line to this file")
     p.add_argument("--plot", help="write the SVG plot of the run's fanout lines here")
@@ -512,11 +514,12 @@ def main(argv=None):
     fds = raise_fd_limit()
     log(f"{opts.scenario} ({opts.mode}): descriptor limit {fds}")
 
-    # SIGTERM (and SIGHUP) end the run like Ctrl-C: through the finally below.
+    # SIGTERM and SIGHUP end the run like Ctrl-C: through the finally below. SIGINT is set
+    # too: a shell starting the runner in the background leaves it ignored.
     def terminate(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, terminate)
 
     runner = Runner(opts, spec)
     status = 1

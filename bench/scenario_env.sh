@@ -8,7 +8,7 @@ env_args=()
 [ -n "${HTTP_PORT:-}" ] && env_args+=(--http-port "$HTTP_PORT")
 [ -n "${RTC_MIN_PORT:-}" ] && env_args+=(--rtc-min-port "$RTC_MIN_PORT")
 [ -n "${RTC_MAX_PORT:-}" ] && env_args+=(--rtc-max-port "$RTC_MAX_PORT")
-[ -n "${PKTGEN_ARGS:-}" ] && env_args+=(--pktgen-args "$PKTGEN_ARGS")
+[ -n "${PKTGEN_ARGS:-}" ] && env_args+=("--pktgen-args=$PKTGEN_ARGS")  # = : the value starts with --
 [ "${VERBOSE:-0}" = 1 ] && env_args+=(--verbose)
 [ -n "${WEIR_LOG:-}" ] && env_args+=(--weir-log "$WEIR_LOG")
 [ -n "${MODE:-}" ] && env_args+=(--mode "$MODE")
