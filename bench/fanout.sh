@@ -13,7 +13,15 @@
 #   PKTGEN_ARGS  more pktgen options, e.g. "--rate 200"
 #   VERBOSE=1    pktgen's per-second progress on stderr
 #   WEIR_LOG     where weir's own log goes (default a temporary file, shown on failure)
-#   MODE         uring (default) or dpdk
+#   MODE         uring (default): kernel UDP sockets on loopback for both.
+#                dpdk: weir --dataplane dpdk and pktgen --mode dpdk, two processes joined by
+#                DPDK's net_memif (weir the server, pktgen the client), EAL without
+#                hugepages or PCI; media weir 10.77.0.1, pktgen 10.77.0.2 (/24); the HTTPS
+#                API stays on loopback. See bench/scenario.py --help.
+#   WORKERS      weir's --workers (MODE=dpdk: default 2, at least 2)
+#   MEMIF_SOCKET (default /tmp/weir-bench-PID.sock)  MEMIF_RSIZE  log2 ring slots (default 14)
+#   WEIR_EAL_MB / PKTGEN_EAL_MB  EAL memory in MB (default 1024 each)
+#   WEIR_MBUFS / PKTGEN_MBUFS    mbufs per queue (default 32767 / 65535)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/scenario_env.sh"

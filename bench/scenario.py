@@ -40,8 +40,12 @@ SCENARIO_DIR = os.path.join(ROOT, "bench", "scenarios")
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import svgplot  # noqa: E402  (bench/ is not a package)
 
-MEMIF_SOCKET = "/tmp/weir-bench-memif.sock"
-DPDK_EAL_COMMON = "--no-huge --no-pci --no-shconf --no-telemetry -m 1024"
+# DPDK mode: EAL without hugepages or PCI (--in-memory is refused with --no-huge), and a
+# net_memif pair, weir the server and pktgen the client (its socket is abstract: nothing is
+# left behind); media on 10.77.0.0/24, the HTTPS API stays on the kernel's loopback.
+DPDK_EAL_COMMON = "--no-huge --no-pci --no-shconf --no-telemetry"
+WEIR_MAC, PKTGEN_MAC = "02:77:00:00:00:01", "02:77:00:00:00:02"
+DPDK_PREFIX_LENGTH = 24
 # Transports beyond the scenario's own that weir's port range keeps free.
 PORT_SLACK = 64
 
@@ -269,26 +273,50 @@ class Runner:
 
     # -- processes -------------------------------------------------------------------------
 
+    def workers(self):
+        """weir's --workers: as given; in DPDK mode at least 2, since pktgen's port has two
+        queue pairs (receiver, sender) and memif gives a client no more than the server has."""
+        o = self.opts
+        if o.mode == "dpdk":
+            return max(2, o.workers or 2)
+        return o.workers
+
     def weir_args(self, ports_needed):
         o = self.opts
+        workers = self.workers()
+        if o.mode == "dpdk":
+            # Worker i serves only the ports p with (p - min) % workers == i, and a room's
+            # transports all live on one worker: each needs its count of ports per worker.
+            ports_needed *= workers
         rtc_min, rtc_max = rtc_port_range(o.rtc_min_port, o.rtc_max_port, ports_needed)
         if rtc_max - rtc_min + 1 < ports_needed:
             raise RunnerError(f"the RTC port range {rtc_min}-{rtc_max} is smaller than the "
-                              f"{ports_needed} transports the scenario needs")
+                              f"{ports_needed} ports the scenario needs")
         args = ["--rtc-min-port", str(rtc_min), "--rtc-max-port", str(rtc_max)]
+        if workers:
+            args += ["--workers", str(workers)]
         if o.mode == "dpdk":
-            eal = (f"{DPDK_EAL_COMMON} --file-prefix weir-bench-{os.getpid()} "
-                   f"--vdev=net_memif0,role=server,socket={o.memif_socket}")
-            args += ["--dataplane", "dpdk", "--dpdk-eal-args", eal, "--listen-ip", o.weir_ip]
+            eal = (f"{DPDK_EAL_COMMON} -m {o.weir_eal_mb} --file-prefix weir-bench-{os.getpid()} "
+                   f"--vdev=net_memif0,role=server,socket={self.memif_socket},mac={WEIR_MAC}")
+            args += ["--http-ip", "127.0.0.1", "--dataplane", "dpdk", "--listen-ip", o.weir_ip,
+                     "--dpdk-prefix-length", str(DPDK_PREFIX_LENGTH),
+                     "--dpdk-mbufs", str(o.weir_mbufs), "--dpdk-eal-args", eal]
         return args + shlex.split(o.weir_args)
 
     def pktgen_mode_args(self):
         o = self.opts
         if o.mode != "dpdk":
             return []
-        eal = (f"{DPDK_EAL_COMMON} --file-prefix pktgen-bench-{os.getpid()} "
-               f"--vdev=net_memif0,role=client,socket={o.memif_socket}")
-        return ["--mode", "dpdk", "--dpdk-eal-args", eal, "--local-ip", o.pktgen_ip]
+        eal = (f"{DPDK_EAL_COMMON} -m {o.pktgen_eal_mb} --file-prefix pktgen-bench-{os.getpid()} "
+               f"--vdev=net_memif0,role=client,socket={self.memif_socket},mac={PKTGEN_MAC},"
+               f"rsize={o.memif_rsize}")
+        return ["--mode", "dpdk", "--local-ip", o.pktgen_ip,
+                "--dpdk-prefix-length", str(DPDK_PREFIX_LENGTH),
+                "--dpdk-mbufs", str(o.pktgen_mbufs), "--dpdk-eal-args", eal]
+
+    @property
+    def memif_socket(self):
+        return self.opts.memif_socket or f"/tmp/weir-bench-{os.getpid()}.sock"
 
     def start_weir(self, ports_needed):
         log_path = self.opts.weir_log or os.path.join(
@@ -457,9 +485,19 @@ def parse_args(argv):
     p.add_argument("--plot", help="write the SVG plot of the run's fanout lines here")
     p.add_argument("--verbose", action="store_true", help="pktgen's progress on stderr")
     dp = p.add_argument_group("DPDK mode (--mode dpdk: weir and pktgen over a net_memif pair)")
-    dp.add_argument("--memif-socket", default=MEMIF_SOCKET)
+    p.add_argument("--workers", type=positive_int,
+                   help="weir's dataplane workers (default weir's own; --mode dpdk: 2, at least 2)")
+    dp.add_argument("--memif-socket", help="default /tmp/weir-bench-<pid>.sock (abstract)")
+    dp.add_argument("--memif-rsize", type=positive_int, default=14,
+                    help="log2 of pktgen's memif ring slots (default 14)")
     dp.add_argument("--weir-ip", default="10.77.0.1", help="weir's media address (--listen-ip)")
     dp.add_argument("--pktgen-ip", default="10.77.0.2", help="pktgen's media address")
+    dp.add_argument("--weir-eal-mb", type=positive_int, default=1024, help="weir's EAL -m")
+    dp.add_argument("--pktgen-eal-mb", type=positive_int, default=1024, help="pktgen's EAL -m")
+    dp.add_argument("--weir-mbufs", type=positive_int, default=32767,
+                    help="weir's --dpdk-mbufs (per queue)")
+    dp.add_argument("--pktgen-mbufs", type=positive_int, default=65535,
+                    help="pktgen's --dpdk-mbufs (per queue)")
     # Counts may come after options (the wrappers put their environment options first).
     opts = p.parse_intermixed_args(argv)
     if opts.counts and opts.scenario != "fanout":

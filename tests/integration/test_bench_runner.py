@@ -172,14 +172,22 @@ def test_scenario_files_and_overrides():
     eal = weir_args[weir_args.index("--dpdk-eal-args") + 1]
     wt.check("--dataplane" in weir_args and "role=server" in eal and "--no-huge" in eal
              and weir_args[weir_args.index("--listen-ip") + 1] == "10.77.0.1", f"weir {weir_args}")
+    wt.check(weir_args[weir_args.index("--workers") + 1] == "2", "DPDK mode: 2 workers")
+    rtc = (int(weir_args[weir_args.index("--rtc-min-port") + 1]),
+           int(weir_args[weir_args.index("--rtc-max-port") + 1]))
+    wt.check(rtc[1] - rtc[0] + 1 >= 2 * 101, f"DPDK mode: ports for every worker: {rtc}")
     pk = runner.pktgen_mode_args()
     pk_eal = pk[pk.index("--dpdk-eal-args") + 1]
     wt.check(pk[:2] == ["--mode", "dpdk"] and "role=client" in pk_eal
              and pk[pk.index("--local-ip") + 1] == "10.77.0.2", f"pktgen {pk}")
     wt.check(pk_eal.split("--file-prefix ")[1].split()[0] != eal.split("--file-prefix ")[1].split()[0],
              "distinct EAL file prefixes")
-    wt.check(scenario.Runner(scenario.parse_args(["fanout"]), fan).pktgen_mode_args() == [],
-             "uring mode adds nothing")
+    wt.check(pk_eal.split("socket=")[1].split(",")[0] == eal.split("socket=")[1].split(",")[0],
+             "one memif socket for both")
+    uring = scenario.Runner(scenario.parse_args(["fanout"]), fan)
+    wt.check(uring.pktgen_mode_args() == [], "uring mode adds nothing")
+    wt.check("--workers" not in uring.weir_args(101) and "--dataplane" not in uring.weir_args(101),
+             "uring mode: weir's defaults")
 
 
 def check_svg(text, want_labels):
