@@ -18,6 +18,11 @@ constexpr uint64_t kHandshakeTimeoutNs = 40000 * kMsNs;
 
 uint64_t now_ms() { return now_ns() / kMsNs; }
 
+// Each wake of a several-stream sender may find a packet of every stream due.
+uint32_t pool_size(const SenderConfig& config) {
+  return static_cast<uint32_t>(std::max<size_t>(1024, 4 * config.streams.size()));
+}
+
 void sleep_until(uint64_t t_ns) {
   const timespec ts{static_cast<time_t>(t_ns / 1000000000ull),
                     static_cast<long>(t_ns % 1000000000ull)};
@@ -26,10 +31,7 @@ void sleep_until(uint64_t t_ns) {
 
 }  // namespace
 
-// Each wake of a several-stream sender may find a packet of every stream due.
-Sender::Sender(const SenderConfig& config)
-    : config_(config),
-      pool_(static_cast<uint32_t>(std::max<size_t>(1024, 4 * config.streams.size()))) {
+Sender::Sender(const SenderConfig& config) : config_(config), pool_(pool_size(config)) {
   if (config_.streams.empty()) {
     streams_.push_back(
         std::make_unique<Stream>(SenderStream{config_.remote, config_.key, config_.stream}));
@@ -250,19 +252,22 @@ void Sender::pace() {
       if (st.k - k_before > 1) ++stats_.late_bursts;
       std::push_heap(due_.begin(), due_.end(), later);
       if (n == kMaxBurst) {
+        // A wake with every stream due may send many bursts: completions reaped in between.
         engine_->tx_burst(burst, n);
         n = 0;
-        // Reaps the completions: a wake with every stream due may send many bursts.
-        const size_t got = engine_->rx_burst(rx, 16, 0);
-        for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+        drain(rx, 16);
       }
     }
     if (n > 0) engine_->tx_burst(burst, n);
-    // Reaps send completions; ICE and DTLS go to the endpoint, weir's RTCP is discarded.
-    const size_t got = engine_->rx_burst(rx, 16, 0);
-    if (peer_) serve_peer(rx, got);
-    for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+    drain(rx, 16);
   }
+}
+
+// Reaps send completions; ICE and DTLS go to the endpoint, weir's RTCP is discarded.
+void Sender::drain(dp::RxPacket* rx, size_t max) {
+  const size_t got = engine_->rx_burst(rx, max, 0);
+  if (peer_) serve_peer(rx, got);
+  for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
 }
 
 // Writes stream st's packets due by `now` into burst from index n, up to a full burst;

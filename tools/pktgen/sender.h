@@ -117,6 +117,7 @@ class Sender final : private WebRtcEndpoint::Owner {
   void pace();
   size_t write_due(Stream& st, uint64_t now, dp::TxPacket* burst, size_t n);
   void serve_peer(const dp::RxPacket* rx, size_t n);
+  void drain(dp::RxPacket* rx, size_t max);
   void set_failed(std::string reason);
 
   // WebRtcEndpoint::Owner, on the sending thread.
