@@ -103,6 +103,10 @@ bool check_meeting(const Options& o, const std::string& meeting_option,
     *error = "--scenario meeting runs on plain transports only";
     return false;
   }
+  if (o.mode != "uring") {
+    *error = "--scenario meeting runs in --mode uring only for now";
+    return false;
+  }
   if (o.rooms * o.peers > 10000) {
     *error = "--rooms x --peers must be at most 10000";
     return false;
