@@ -48,6 +48,8 @@ WEIR_MAC, PKTGEN_MAC = "02:77:00:00:00:01", "02:77:00:00:00:02"
 DPDK_PREFIX_LENGTH = 24
 # Transports beyond the scenario's own that weir's port range keeps free.
 PORT_SLACK = 64
+# Descriptors pktgen and weir need beyond one per consumer (engines, TLS, logs).
+FD_SLACK = 128
 
 
 class RunnerError(Exception):
@@ -270,6 +272,7 @@ class Runner:
         self.pktgen_proc = None
         self.weir = None
         self.git = git_revision()
+        self.fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
     # -- processes -------------------------------------------------------------------------
 
@@ -394,6 +397,9 @@ class Runner:
 
     def run_fanout(self):
         counts = self.spec["consumers"]
+        if max(counts) > self.fd_limit - FD_SLACK:
+            raise RunnerError(f"N={max(counts)} needs more descriptors than the limit "
+                              f"{self.fd_limit} allows (raise ulimit -Hn)")
         self.start_weir(max(counts) + 1)
         failed = 0
         for n in counts:
@@ -418,6 +424,13 @@ class Runner:
 
     def run_capacity(self):
         spec = self.spec
+        # pktgen holds a socket per consumer and weir one per transport: N stays below the
+        # descriptor limit.
+        fd_cap = self.fd_limit - FD_SLACK
+        if spec["max_consumers"] > fd_cap:
+            log(f"capacity: max_consumers {spec['max_consumers']} lowered to {fd_cap} "
+                f"(descriptor limit {self.fd_limit})")
+            spec["max_consumers"] = max(fd_cap, spec["start_consumers"])
         self.start_weir(spec["max_consumers"] + 1)
 
         def measure(n):
