@@ -43,7 +43,7 @@ import svgplot  # noqa: E402  (bench/ is not a package)
 # DPDK mode: EAL without hugepages or PCI (--in-memory is refused with --no-huge), and a
 # net_memif pair, weir the server and pktgen the client (its socket is abstract: nothing is
 # left behind); media on 10.77.0.0/24, the HTTPS API stays on the kernel's loopback.
-DPDK_EAL_COMMON = "--no-huge --no-pci --no-shconf --no-telemetry"
+DPDK_EAL_COMMON = "--no-huge --no-pci --no-shconf --no-telemetry --log-level=lib.eal:error"
 WEIR_MAC, PKTGEN_MAC = "02:77:00:00:00:01", "02:77:00:00:00:02"
 DPDK_PREFIX_LENGTH = 24
 # Transports beyond the scenario's own that weir's port range keeps free.
