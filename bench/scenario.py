@@ -463,13 +463,14 @@ def positive_int(text):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", choices=["fanout", "meeting", "capacity"])
     p.add_argument("counts", nargs="*", type=positive_int, metavar="N",
                    help="fanout: consumer counts, one run each (default: the scenario file's)")
     p.add_argument("--scenario-file", help="default bench/scenarios/<scenario>.json")
-    p.add_argument("--mode", choices=["uring", "dpdk"], default="uring")
+    p.add_argument("--mode", choices=["uring", "dpdk"], default="uring",
+                   help="uring: kernel UDP on loopback; dpdk: both on DPDK over net_memif")
     p.add_argument("--build", default=os.environ.get("BUILD_DIR", "build"),
                    help="build tree with src/app/weir and tools/pktgen/pktgen (default build)")
     p.add_argument("--weir", help="weir executable (default <build>/src/app/weir)")
