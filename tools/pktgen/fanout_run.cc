@@ -1,22 +1,19 @@
 #include "fanout_run.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
 #include <exception>
 #include <optional>
 
 #include "api_client.h"
 #include "base/clock.h"
-#include "base/log.h"
 #include "dataplane/srtp_session.h"
 #include "fanout_scenario.h"
 #include "proc_stats.h"
 #include "receiver.h"
 #include "result_line.h"
+#include "run_common.h"
 #include "run_report.h"
 #include "sender.h"
 #include "srtp_keys.h"
@@ -31,39 +28,6 @@ constexpr uint64_t kDrainNs = kSecond;
 constexpr uint32_t kProtectIterations = 4000;  // x5 batches
 constexpr uint64_t kSettleNs = 100000000ull;
 
-void raise_fd_limit() {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
-}
-
-std::string random_room() {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "pktgen-";
-  for (uint8_t b : random_bytes(4)) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
-
-class Progress {
- public:
-  explicit Progress(bool quiet) : quiet_(quiet) {}
-  void line(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
-    if (quiet_) return;
-    va_list ap;
-    va_start(ap, fmt);
-    std::vfprintf(stderr, fmt, ap);
-    va_end(ap);
-  }
-
- private:
-  bool quiet_;
-};
-
 // Everything the run needs to undo when it stops early.
 struct Teardown {
   FanoutScenario* scenario = nullptr;
@@ -76,26 +40,11 @@ struct Teardown {
 
 int run(const Options& o) {
   Progress progress(o.quiet);
-  // The dataplane's own info lines (engine chosen, SRTP ready) are noise in a tool's output.
-  log::set_level(log::Level::warn);
-  raise_fd_limit();
+  RunBasics basics;
+  int exit_code = 0;
+  if (!prepare_run(o, basics, &exit_code)) return exit_code;
+  const std::optional<dp::SrtpSuite>& suite = basics.suite;
   std::string error;
-  if (!dp::srtp_library_init(&error)) {
-    std::fprintf(stderr, "pktgen: SRTP init: %s\n", error.c_str());
-    return 1;
-  }
-  std::optional<dp::SrtpSuite> suite;
-  if (o.suite != "none") suite = dp::srtp_suite_from_name(o.suite);
-  if (o.suite != "none" && !suite) {
-    std::fprintf(stderr, "pktgen: unknown suite %s\n", o.suite.c_str());
-    return 2;
-  }
-  std::string host, port;
-  bool tls = true;
-  if (!parse_http_url(o.api, host, port, tls)) {
-    std::fprintf(stderr, "pktgen: --api must look like https://host:port, got %s\n", o.api.c_str());
-    return 2;
-  }
 
   std::unique_ptr<WebRtcRun> webrtc;
   if (o.transport == "webrtc") {
@@ -113,7 +62,7 @@ int run(const Options& o) {
     return 1;
   }
 
-  ApiClient api(host, port, tls);
+  ApiClient api(basics.host, basics.port, basics.tls);
   FanoutScenario scenario(api);
   Teardown teardown;
   teardown.scenario = &scenario;
@@ -298,34 +247,10 @@ int run(const Options& o) {
   const bool clean = scenario.teardown(&error);
   if (!clean) std::fprintf(stderr, "pktgen: teardown: %s\n", error.c_str());
 
-  // pktgen's own CPU, to tell a slow receiver from a slow server when latency grows.
-  rusage self{};
-  getrusage(RUSAGE_SELF, &self);
-  const double self_cpu_s =
-      static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-      static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
-  const auto& st = receiver->stats();
-  const auto& ss = sender->stats();
-  const auto& re = receiver->engine_stats();
-  // With --quiet the counters are printed only when something went wrong.
-  const uint64_t bad_packets = st.auth_failed + st.replayed + st.srtp_other + st.malformed +
-                               st.foreign + st.late + st.mid_mismatch + re.rx_no_buffer +
-                               ss.no_buffer + ss.protect_failures;
-  const bool anomalies = r.forwarded != r.expected || bad_packets > 0;
-  if (!o.quiet || anomalies) {
-    std::fprintf(
-        stderr,
-        "pktgen: received=%" PRIu64 " verified=%" PRIu64 " unverified=%" PRIu64
-        " authFailed=%" PRIu64 " replayed=%" PRIu64 " srtpOther=%" PRIu64 " malformed=%" PRIu64
-        " notRtp=%" PRIu64 " foreign=%" PRIu64 " gaps=%" PRIu64 " missing=%" PRIu64 " late=%" PRIu64
-        " | rxNoBuffer=%" PRIu64 " rxTruncated=%" PRIu64 " | sender noBuffer=%" PRIu64
-        " protectFail=%" PRIu64 " lateBursts=%" PRIu64 " txErrors=%" PRIu64 " txDropped=%" PRIu64
-        " | pktgen cpu %.2f s\n",
-        st.packets, st.verified, st.unverified, st.auth_failed, st.replayed, st.srtp_other,
-        st.malformed, st.not_rtp, st.foreign, receiver->gaps(), receiver->missing(), st.late,
-        re.rx_no_buffer, re.rx_truncated, ss.no_buffer, ss.protect_failures, ss.late_bursts,
-        sender->engine_stats().tx_errors, sender->engine_stats().tx_dropped, self_cpu_s);
-  }
+  // With --quiet the counters are printed only when something went wrong; pktgen's own
+  // CPU among them tells a slow receiver from a slow server when latency grows.
+  const bool lossy = r.forwarded != r.expected;
+  const bool anomalies = print_counters(*receiver, *sender, o.quiet, lossy) || lossy;
   if (webrtc && (!o.quiet || anomalies || !webrtc_ok)) {
     std::fprintf(stderr, "%s\n", webrtc->summary(*receiver, *sender).c_str());
   }

@@ -1,50 +1,11 @@
 #include "fanout_scenario.h"
 
+#include "scenario_calls.h"
 #include "srtp_keys.h"
 
 namespace weir::pktgen {
-namespace {
-
 using json = nlohmann::json;
 using Method = ApiClient::Method;
-
-std::string random_id(const char* prefix) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = prefix;
-  for (uint8_t b : random_bytes(8)) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
-
-json transport_request(const std::string& suite, bool comedia) {
-  json body = {
-      {"type", "plain"}, {"comedia", comedia}, {"rtcpMux", true}, {"enableSrtp", suite != "none"}};
-  if (suite != "none") body["srtpCryptoSuite"] = suite;
-  return body;
-}
-
-// weir's srtpParameters from a transport answer; true (and key empty) when SRTP is off.
-bool read_weir_key(const json& answer, const std::string& suite, std::vector<uint8_t>& key,
-                   std::string* error) {
-  if (suite == "none") return true;
-  const auto it = answer.find("srtpParameters");
-  if (it == answer.end() || !it->is_object() || !it->contains("keyBase64") ||
-      !(*it)["keyBase64"].is_string() ||
-      !base64_decode((*it)["keyBase64"].get<std::string>(), key)) {
-    *error = "transport answer without a usable srtpParameters.keyBase64: " + answer.dump();
-    return false;
-  }
-  if ((*it).value("cryptoSuite", std::string()) != suite) {
-    *error = "transport answer has cryptoSuite " + (*it).value("cryptoSuite", std::string("?")) +
-             ", asked for " + suite;
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string* error,
                            const std::function<void(size_t)>& progress) {
@@ -52,13 +13,7 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
   const std::string room_path = "/rooms/" + spec.room;
   auto call = [&](Method m, const std::string& target, const json* body, json& answer,
                   const char* what) {
-    ApiResponse r = api_.request(m, target, body);
-    if (!r.ok()) {
-      *error = r.describe(std::string(what) + " " + target);
-      return false;
-    }
-    answer = std::move(r.json);
-    return true;
+    return api_call(api_, m, target, body, answer, what, error);
   };
 
   json caps;
@@ -84,7 +39,7 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
     return false;
   }
   const json webrtc_request = {{"type", "webrtc"}};
-  json treq = webrtc ? webrtc_request : transport_request(spec.suite, /*comedia=*/true);
+  json treq = webrtc ? webrtc_request : plain_transport_request(spec.suite, /*comedia=*/true);
   if (!call(Method::post, tx_base + "/transports", &treq, answer, "POST")) return false;
   plan.producer_transport_id = answer.value("id", std::string());
   if (webrtc) {
@@ -136,7 +91,7 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
 
   plan.consumers.clear();
   plan.consumers.reserve(spec.consumer_ports.size());
-  json creq = webrtc ? webrtc_request : transport_request(spec.suite, /*comedia=*/false);
+  json creq = webrtc ? webrtc_request : plain_transport_request(spec.suite, /*comedia=*/false);
   for (size_t i = 0; i < spec.consumer_ports.size(); ++i) {
     ConsumerInfo ci;
     if (!call(Method::post, rx_base + "/transports", &creq, answer, "POST")) return false;
@@ -164,17 +119,10 @@ bool FanoutScenario::build(const FanoutSpec& spec, FanoutPlan& plan, std::string
               "POST")) {
       return false;
     }
-    ci.consumer_id = answer.value("id", std::string());
-    const json& rtp = answer.contains("rtpParameters") ? answer["rtpParameters"] : json();
-    if (ci.consumer_id.empty() || !rtp.is_object() || !rtp.contains("encodings") ||
-        !rtp["encodings"].is_array() || rtp["encodings"].empty() || !rtp.contains("codecs") ||
-        !rtp["codecs"].is_array() || rtp["codecs"].empty()) {
-      *error = "consume answer lacks id/rtpParameters: " + answer.dump();
+    if (!read_consume_answer(answer, ci, error)) return false;
+    if (webrtc && !read_consumer_mid(answer["rtpParameters"], ci.mid, ci.mid_extension_id, error)) {
       return false;
     }
-    ci.ssrc = rtp["encodings"][0].value("ssrc", uint32_t{0});
-    ci.payload_type = rtp["codecs"][0].value("payloadType", uint8_t{0});
-    if (webrtc && !read_consumer_mid(rtp, ci.mid, ci.mid_extension_id, error)) return false;
     plan.consumers.push_back(std::move(ci));
     if (progress) progress(i + 1);
   }

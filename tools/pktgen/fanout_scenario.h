@@ -37,6 +37,12 @@ struct FanoutSpec {
 };
 
 struct ConsumerInfo {
+  static constexpr uint32_t kOwnSocket = 0xFFFFFFFF;
+  // pktgen's receiving socket (an index into Receiver::ports()); kOwnSocket: the consumer's
+  // own index, one socket per consumer (fanout). Consumers sharing a socket (a meeting
+  // peer's transport) are told apart by SSRC.
+  uint32_t socket = kOwnSocket;
+  uint32_t stream = 0;  // the sender's stream it carries, whose counters define its window
   std::string transport_id;
   std::string consumer_id;
   uint32_t ssrc = 0;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "fanout_run.h"
+#include "meeting_run.h"
 #include "options.h"
 
 int main(int argc, char** argv) {
@@ -16,5 +17,6 @@ int main(int argc, char** argv) {
     std::fputs(weir::pktgen::usage_text(), stdout);
     return 0;
   }
+  if (options.scenario == "meeting") return weir::pktgen::run_meeting(options);
   return weir::pktgen::run_fanout(options);
 }

@@ -21,6 +21,17 @@ VideoPacketizer::VideoPacketizer(const VideoStreamConfig& config)
 
 PacketShape VideoPacketizer::shape(uint64_t counter) const {
   PacketShape s;
+  if (config_.kind == MediaKind::audio) {
+    // Every packet is a frame of its own; the first one of a talk spurt carries the marker.
+    s.frame = counter;
+    s.frame_start = true;
+    s.frame_end = counter == 0;
+    s.keyframe = true;
+    s.sequence = static_cast<uint16_t>(config_.first_sequence + counter);
+    s.timestamp = static_cast<uint32_t>(config_.first_timestamp +
+                                        counter * kAudioClockRate / config_.rate_pps);
+    return s;
+  }
   const uint64_t ppf = packets_per_frame_;
   s.frame = counter / ppf;
   const uint64_t first = s.frame * ppf;
@@ -39,6 +50,7 @@ PacketShape VideoPacketizer::shape(uint64_t counter) const {
 
 size_t VideoPacketizer::write(uint64_t counter, uint64_t send_ns, uint8_t* out,
                               size_t capacity) const {
+  if (config_.kind == MediaKind::audio) return write_audio(counter, send_ns, out, capacity);
   const size_t len = kRtpHeaderSize + config_.payload_size;
   if (capacity < len || config_.payload_size < kMinPayloadSize) return 0;
   const PacketShape s = shape(counter);
@@ -70,6 +82,25 @@ size_t VideoPacketizer::write(uint64_t counter, uint64_t send_ns, uint8_t* out,
       body[9] = 0x01;
     }
   }
+  uint8_t* stamp = body + body_len;
+  store_be32(stamp, kStampMagic);
+  store_be64(stamp + 4, counter);
+  store_be64(stamp + 12, send_ns);
+  return len;
+}
+
+size_t VideoPacketizer::write_audio(uint64_t counter, uint64_t send_ns, uint8_t* out,
+                                    size_t capacity) const {
+  const size_t len = kRtpHeaderSize + config_.payload_size;
+  if (capacity < len || config_.payload_size < kMinAudioPayloadSize) return 0;
+  const PacketShape s = shape(counter);
+  wire::write_rtp_fixed_header(out, s.frame_end, config_.payload_type, s.sequence, s.timestamp,
+                               config_.ssrc);
+  uint8_t* body = out + kRtpHeaderSize;
+  const size_t body_len = config_.payload_size - kStampSize;
+  // An opus TOC byte (config 31: CELT FB 20 ms, stereo, one frame), then filler.
+  if (body_len > 0) body[0] = 0xFC;
+  if (body_len > 1) std::memset(body + 1, 0x5A, body_len - 1);
   uint8_t* stamp = body + body_len;
   store_be32(stamp, kStampMagic);
   store_be64(stamp + 4, counter);

@@ -1,7 +1,9 @@
-// The video-like RTP stream pktgen sends: VP8 payload descriptors (RFC 7741) shaped into
-// frames so that weir's key-frame logic sees real frame starts, and a trailing stamp with
-// pktgen's packet counter and send time so that the receiver can place every packet in
-// the measured window and time it. Packet k is a pure function of k: no state to drift.
+// The RTP streams pktgen sends. Video: VP8 payload descriptors (RFC 7741) shaped into
+// frames so that weir's key-frame logic sees real frame starts. Audio (the meeting
+// scenario): opus-like packets, one 20 ms frame each at 48 kHz, no codec header (weir does
+// not look into opus). Both end in a stamp with pktgen's packet counter and send time so
+// that the receiver can place every packet in the measured window and time it. Packet k
+// is a pure function of k: no state to drift.
 #pragma once
 
 #include <cstddef>
@@ -18,15 +20,21 @@ constexpr size_t kVp8KeyFrameHeaderSize = 10;
 constexpr size_t kMinPayloadSize = kVp8DescriptorSize + kVp8KeyFrameHeaderSize + kStampSize;
 constexpr uint32_t kMaxPayloadSize = 1400;
 constexpr size_t kRtpHeaderSize = 12;
+constexpr size_t kMinAudioPayloadSize = kStampSize;
 constexpr uint32_t kVideoClockRate = 90000;
+constexpr uint32_t kAudioClockRate = 48000;
 constexpr uint32_t kFramesPerSecondTarget = 30;
 constexpr uint32_t kKeyFrameIntervalSeconds = 2;
 
+enum class MediaKind : uint8_t { video, audio };
+
+// Despite its name also describes an audio stream (kind audio): the fanout scenario came first.
 struct VideoStreamConfig {
+  MediaKind kind = MediaKind::video;
   uint32_t ssrc = 0;
   uint8_t payload_type = 101;
   uint32_t rate_pps = 100;
-  size_t payload_size = 1100;  // RTP payload, descriptor included
+  size_t payload_size = 1100;  // RTP payload, VP8 descriptor included
   uint16_t first_sequence = 0;
   uint32_t first_timestamp = 0;
 };
@@ -40,6 +48,7 @@ struct PacketShape {
   uint32_t timestamp = 0;
 };
 
+// Writes video or audio packets, after the config's kind.
 class VideoPacketizer {
  public:
   explicit VideoPacketizer(const VideoStreamConfig& config);
@@ -50,6 +59,8 @@ class VideoPacketizer {
   size_t write(uint64_t counter, uint64_t send_ns, uint8_t* out, size_t capacity) const;
 
  private:
+  size_t write_audio(uint64_t counter, uint64_t send_ns, uint8_t* out, size_t capacity) const;
+
   VideoStreamConfig config_;
   uint32_t packets_per_frame_;
   uint64_t keyframe_interval_packets_;

@@ -63,6 +63,57 @@ bool check_combination(const Options& o, const std::string& webrtc_option, std::
   return true;
 }
 
+// The meeting scenario's options. True when `name` is one of them (*ok: value valid).
+bool parse_meeting_option(std::string_view name, std::string_view value, Options& o, bool& ok) {
+  if (name == "--scenario") {
+    o.scenario = value;
+    ok = value == "fanout" || value == "meeting";
+  } else if (name == "--rooms") {
+    ok = parse_u32(value, 1, 1000, o.rooms);
+  } else if (name == "--peers") {
+    ok = parse_u32(value, 2, 50, o.peers);
+  } else if (name == "--audio-rate") {
+    ok = parse_u32(value, 1, 1000, o.audio_rate_pps);
+  } else if (name == "--audio-payload") {
+    ok = parse_u32(value, static_cast<uint32_t>(kMinAudioPayloadSize), kMaxPayloadSize,
+                   o.audio_payload_bytes);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// meeting_option: the first meeting-only option given; fanout_option: the first option
+// given that only a fanout has.
+bool check_meeting(const Options& o, const std::string& meeting_option,
+                   const std::string& fanout_option, std::string* error) {
+  if (o.help) return true;
+  if (o.scenario != "meeting") {
+    if (!meeting_option.empty()) {
+      *error = meeting_option + " needs --scenario meeting";
+      return false;
+    }
+    return true;
+  }
+  if (!fanout_option.empty()) {
+    *error = fanout_option + " does not apply to --scenario meeting (it has rooms x peers)";
+    return false;
+  }
+  if (o.transport != "plain") {
+    *error = "--scenario meeting runs on plain transports only";
+    return false;
+  }
+  if (o.mode != "uring") {
+    *error = "--scenario meeting runs in --mode uring only for now";
+    return false;
+  }
+  if (o.rooms * o.peers > 10000) {
+    *error = "--rooms x --peers must be at most 10000";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* usage_text() {
@@ -114,11 +165,22 @@ const char* usage_text() {
          "  --restart-ice WHO    producer | consumer | both: restartIce on the producer's\n"
          "                       transport and/or the first measured consumer's, switching to\n"
          "                       the new credentials while media flows\n"
-         "  --restart-ice-at S   seconds into the window (default: half of it)\n";
+         "  --restart-ice-at S   seconds into the window (default: half of it)\n"
+         "Scenario:\n"
+         "  --scenario S         fanout (default) | meeting: R rooms x K peers, every peer a\n"
+         "                       broadcaster producing audio and video on its own plain\n"
+         "                       transport and consuming the others of its room on a second\n"
+         "                       one (one pktgen socket each); video at --rate/--payload\n"
+         "  --rooms R            meeting rooms (default 1)\n"
+         "  --peers K            peers per room, 2 to 50 (default 4)\n"
+         "  --audio-rate PPS     packets per second of each audio producer (default 50)\n"
+         "  --audio-payload BYTES  opus-like RTP payload size (default 160, min 20)\n";
 }
 
 bool parse_options(int argc, const char* const* argv, Options& out, std::string* error) {
   std::string webrtc_option;  // the first WebRTC-only option given, for the message
+  // The same for check_meeting.
+  std::string meeting_option, fanout_option;
   for (int i = 1; i < argc; ++i) {
     bool webrtc_only = false;
     std::string_view arg = argv[i];
@@ -150,7 +212,9 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
       value = argv[++i];
     }
     bool ok = true;
-    if (name == "--api") {
+    if (parse_meeting_option(name, value, out, ok)) {
+      if (meeting_option.empty() && name != "--scenario") meeting_option = name;
+    } else if (name == "--api") {
       out.api = value;
       ok = !value.empty();
     } else if (name == "--room") {
@@ -158,6 +222,7 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
       ok = !value.empty();
     } else if (name == "--consumers") {
       ok = parse_u32(value, 1, 100000, out.consumers);
+      if (fanout_option.empty()) fanout_option = name;
     } else if (name == "--rate") {
       ok = parse_u32(value, 1, 1000000, out.rate_pps);
     } else if (name == "--duration") {
@@ -191,6 +256,7 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
     } else if (name == "--report") {
       out.report_path = value;
       ok = !value.empty();
+      if (fanout_option.empty()) fanout_option = name;
     } else if (name == "--dtls-role") {
       out.dtls_role = value;
       ok = value == "client" || value == "server" || value == "mixed";
@@ -227,7 +293,8 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
     }
     if (webrtc_only && webrtc_option.empty()) webrtc_option = name;
   }
-  return check_combination(out, webrtc_option, error);
+  return check_combination(out, webrtc_option, error) &&
+         check_meeting(out, meeting_option, fanout_option, error);
 }
 
 }  // namespace weir::pktgen

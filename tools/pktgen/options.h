@@ -31,13 +31,22 @@ struct Options {
   std::string restart_ice;       // "", "producer", "consumer" or "both"
   double restart_ice_at_s = -1;  // into the window; negative: half the window
   std::string report_path;       // --report: per-transport JSON for tests
+  // Scenario (docs/benchmarks.md): fanout (the default) or meeting, R rooms x K peers where
+  // every peer produces audio and video (at rate_pps, payload_bytes) and consumes the
+  // others of its room.
+  std::string scenario = "fanout";
+  uint32_t rooms = 1;
+  uint32_t peers = 4;
+  uint32_t audio_rate_pps = 50;
+  uint32_t audio_payload_bytes = 160;
   bool quiet = false;
   bool help = false;
 };
 
 // Accepts "--name value" and "--name=value". False with *error naming the option on an
 // unknown option, a missing value, a value out of range, or options that do not go
-// together (WebRTC-only options in plain mode, more impaired consumers than consumers).
+// together (WebRTC-only options in plain mode, more impaired consumers than consumers,
+// meeting options in a fanout, fanout-only options in a meeting).
 bool parse_options(int argc, const char* const* argv, Options& out, std::string* error);
 const char* usage_text();
 

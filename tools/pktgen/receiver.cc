@@ -53,17 +53,53 @@ std::unique_ptr<Receiver> Receiver::create(const std::string& local_ip, uint32_t
 
 bool Receiver::arm(const std::vector<ConsumerInfo>& consumers, uint32_t verify_sample,
                    std::string* error) {
-  if (consumers.size() != ports_.size()) {
+  const bool own_sockets =
+      std::all_of(consumers.begin(), consumers.end(),
+                  [](const ConsumerInfo& ci) { return ci.socket == ConsumerInfo::kOwnSocket; });
+  if (own_sockets && consumers.size() != ports_.size()) {
     *error = "consumer count does not match socket count";
     return false;
   }
   verify_sample_ = verify_sample == 0 ? 1 : verify_sample;
   consumers_.clear();
   consumers_.resize(consumers.size());
+  std::fill(socket_to_consumer_.begin(), socket_to_consumer_.end(), kNoConsumer);
+  uint32_t streams = 1;
+  // Consumers sharing a socket form a chain from socket_to_consumer_, in the given order.
+  std::vector<uint32_t> last_on_socket(socket_to_consumer_.size(), kNoConsumer);
   for (size_t i = 0; i < consumers.size(); ++i) {
-    consumers_[i].ssrc = consumers[i].ssrc;
-    consumers_[i].socket = consumer_socket_[i];
+    const uint32_t port_index = consumers[i].socket == ConsumerInfo::kOwnSocket
+                                    ? static_cast<uint32_t>(i)
+                                    : consumers[i].socket;
+    if (port_index >= consumer_socket_.size()) {
+      *error = "consumer " + consumers[i].consumer_id + " on socket " + std::to_string(port_index) +
+               " of " + std::to_string(consumer_socket_.size());
+      return false;
+    }
+    const uint32_t socket = consumer_socket_[port_index];
+    Consumer& c = consumers_[i];
+    c.ssrc = consumers[i].ssrc;
+    c.socket = socket;
+    c.stream = consumers[i].stream;
+    c.next_on_socket = kNoConsumer;
+    streams = std::max(streams, c.stream + 1);
+    const uint32_t index = static_cast<uint32_t>(i);
+    if (last_on_socket[socket] == kNoConsumer) {
+      socket_to_consumer_[socket] = index;
+    } else {
+      for (uint32_t o = socket_to_consumer_[socket]; o != kNoConsumer;
+           o = consumers_[o].next_on_socket) {
+        if (consumers_[o].ssrc == c.ssrc) {
+          *error = "two consumers with SSRC " + std::to_string(c.ssrc) + " on one socket";
+          return false;
+        }
+      }
+      consumers_[last_on_socket[socket]].next_on_socket = index;
+    }
+    last_on_socket[socket] = index;
   }
+  window_begin_.assign(streams, std::numeric_limits<uint64_t>::max());
+  window_end_.assign(streams, std::numeric_limits<uint64_t>::max());
   return true;
 }
 
@@ -88,6 +124,10 @@ bool Receiver::attach_webrtc(const std::vector<ConsumerInfo>& consumers,
                              const std::vector<dp::SocketAddress>& remotes, uint32_t verify_sample,
                              ControlSink& sink, std::string* error) {
   if (!arm(consumers, verify_sample, error)) return false;
+  if (ports_.size() != consumers.size()) {
+    *error = "WebRTC consumers each need a socket of their own";
+    return false;
+  }
   if (remotes.size() != consumers.size()) {
     *error = "remote count does not match consumer count";
     return false;
@@ -195,8 +235,11 @@ size_t Receiver::poll(uint32_t timeout_us) {
   // One clock read per burst: packets of a burst arrived together.
   const uint64_t now = now_ns();
   for (size_t i = 0; i < n; ++i) {
-    const uint32_t index =
+    uint32_t index =
         rx[i].socket < socket_to_consumer_.size() ? socket_to_consumer_[rx[i].socket] : kNoConsumer;
+    if (index < consumers_.size() && consumers_[index].next_on_socket != kNoConsumer) {
+      index = consumer_by_ssrc(index, *rx[i].buf);
+    }
     if (index == kNoConsumer || index >= consumers_.size()) {
       ++stats_.foreign;
     } else {
@@ -205,6 +248,17 @@ size_t Receiver::poll(uint32_t timeout_us) {
     pool_.release(rx[i].buf);
   }
   return n;
+}
+
+// The consumer of the chain from `first` whose SSRC the packet has; `first` when none has
+// (handle() then counts it as foreign or not RTP).
+uint32_t Receiver::consumer_by_ssrc(uint32_t first, const dp::PacketBuffer& buf) const {
+  if (buf.len < kRtpHeaderSize) return first;
+  const uint32_t ssrc = wire::load_be32(buf.data() + 8);
+  for (uint32_t i = first; i != kNoConsumer; i = consumers_[i].next_on_socket) {
+    if (consumers_[i].ssrc == ssrc) return i;
+  }
+  return first;
 }
 
 void Receiver::handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64_t now) {
@@ -297,7 +351,7 @@ void Receiver::handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64
     return;
   }
   ++c.received;
-  if (counter >= window_begin_ && counter < window_end_) {
+  if (counter >= window_begin_[c.stream] && counter < window_end_[c.stream]) {
     ++c.window_forwarded;
     if (!c.measured) return;
     ++window_forwarded_;
@@ -308,6 +362,14 @@ void Receiver::handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64
 bool Receiver::all_reached(uint64_t counter) const {
   for (const Consumer& c : consumers_) {
     if (c.measured && (!c.seen || c.highest_counter < counter)) return false;
+  }
+  return true;
+}
+
+bool Receiver::all_reached_ends(const std::vector<uint64_t>& ends) const {
+  for (const Consumer& c : consumers_) {
+    const uint64_t end = ends.at(c.stream);
+    if (c.measured && end > 0 && (!c.seen || c.highest_counter + 1 < end)) return false;
   }
   return true;
 }

@@ -1,5 +1,6 @@
 // The consumer side of pktgen: N UDP sockets on one io_uring engine, received in bursts
-// on the calling thread. Every packet is checked against its consumer: SSRC, SRTP
+// on the calling thread; a socket carries one consumer (fanout) or several told apart by
+// SSRC (a meeting peer's transport). Every packet is checked against its consumer: SSRC, SRTP
 // authentication with the key weir announced for that transport, sequence continuity,
 // and the stamp that places it in the measured window and gives its one-way latency.
 // Per-packet work touches only preallocated state. In WebRTC mode the same sockets also
@@ -62,7 +63,8 @@ class Receiver {
                                           std::string* error);
   const std::vector<uint16_t>& ports() const { return ports_; }
 
-  // Arms consumer i (socket i) with what weir told about it. suite nullopt: plain RTP.
+  // Arms consumer i (on socket i, or on its ConsumerInfo::socket) with what weir told
+  // about it. suite nullopt: plain RTP.
   bool attach(const std::vector<ConsumerInfo>& consumers, std::optional<dp::SrtpSuite> suite,
               uint32_t verify_sample, std::string* error);
   // WebRTC mode: consumer i talks to remotes[i] (weir's candidate), its STUN and DTLS go to
@@ -88,9 +90,12 @@ class Receiver {
     return consumers_[consumer].window_forwarded;
   }
 
-  // Packets whose stamp counter is in [begin, end) are the measured window's.
-  void set_window_begin(uint64_t begin) { window_begin_ = begin; }
-  void set_window_end(uint64_t end) { window_end_ = end; }
+  // Packets whose stamp counter is in [begin, end) are the measured window's: of every
+  // stream, or of the consumers of one stream (ConsumerInfo::stream).
+  void set_window_begin(uint64_t begin) { window_begin_.assign(window_begin_.size(), begin); }
+  void set_window_end(uint64_t end) { window_end_.assign(window_end_.size(), end); }
+  void set_window_begin(uint32_t stream, uint64_t begin) { window_begin_.at(stream) = begin; }
+  void set_window_end(uint32_t stream, uint64_t end) { window_end_.at(stream) = end; }
 
   // Receives and checks one burst, waiting at most timeout_us for it. Returns packets seen.
   size_t poll(uint32_t timeout_us);
@@ -99,6 +104,9 @@ class Receiver {
   uint32_t consumers_seen() const { return consumers_seen_; }
   // True when every measured consumer has received a packet numbered at least `counter`.
   bool all_reached(uint64_t counter) const;
+  // True when every measured consumer has received a packet numbered at least
+  // ends[its stream] - 1 (nothing is awaited from a stream whose end is 0).
+  bool all_reached_ends(const std::vector<uint64_t>& ends) const;
   uint64_t window_forwarded() const { return window_forwarded_; }
   const LatencyHistogram& window_latency() const { return latency_; }
   const ReceiverStats& stats() const { return stats_; }
@@ -120,6 +128,8 @@ class Receiver {
     bool webrtc = false;
     bool ignoring = false;
     uint32_t socket = 0;
+    uint32_t next_on_socket = 0;  // the next consumer sharing the socket, or none
+    uint32_t stream = 0;
     uint32_t report_ssrc = 0;
     uint8_t mid_extension_id = 0;  // 0: no MID expected
     std::string mid;
@@ -132,6 +142,7 @@ class Receiver {
   Receiver(uint32_t pool_size) : pool_(pool_size) {}
   bool arm(const std::vector<ConsumerInfo>& consumers, uint32_t verify_sample, std::string* error);
   void handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64_t now);
+  uint32_t consumer_by_ssrc(uint32_t first, const dp::PacketBuffer& buf) const;
   size_t write_report(Consumer& c, uint8_t* out, size_t capacity);
 
   dp::PacketPool pool_;
@@ -144,8 +155,9 @@ class Receiver {
   uint64_t report_interval_ns_ = 0;
   uint64_t next_report_ns_ = 0;
   uint32_t verify_sample_ = 1;
-  uint64_t window_begin_ = std::numeric_limits<uint64_t>::max();
-  uint64_t window_end_ = std::numeric_limits<uint64_t>::max();
+  // Per stream.
+  std::vector<uint64_t> window_begin_{std::numeric_limits<uint64_t>::max()};
+  std::vector<uint64_t> window_end_{std::numeric_limits<uint64_t>::max()};
   uint64_t window_forwarded_ = 0;
   uint32_t consumers_seen_ = 0;
   LatencyHistogram latency_;

@@ -19,16 +19,10 @@ double loss_pct(uint64_t expected, uint64_t forwarded) {
   return 100.0 * static_cast<double>(lost) / static_cast<double>(expected);
 }
 
-std::string format_fanout_line(const FanoutResult& r) {
-  nlohmann::ordered_json j;
-  j["scenario"] = "fanout";
-  j["mode"] = r.mode;
-  if (r.transport != "plain") j["transport"] = r.transport;
-  j["suite"] = r.suite;
-  j["producers"] = r.producers;
-  j["consumers"] = r.consumers;
-  if (r.impaired_consumers > 0) j["impaired_consumers"] = r.impaired_consumers;
-  j["offered_pps"] = r.offered_pps;
+namespace {
+
+// Everything from duration_s on, common to every scenario's line.
+void put_measurements(nlohmann::ordered_json& j, const FanoutResult& r) {
   j["duration_s"] = round_to(r.duration_s, 3);
   j["sent"] = r.sent;
   j["expected"] = r.expected;
@@ -52,6 +46,38 @@ std::string format_fanout_line(const FanoutResult& r) {
   }
   j["protect_ns"] = static_cast<uint64_t>(std::llround(r.protect_ns));
   j["git"] = r.git;
+}
+
+}  // namespace
+
+std::string format_fanout_line(const FanoutResult& r) {
+  nlohmann::ordered_json j;
+  j["scenario"] = "fanout";
+  j["mode"] = r.mode;
+  if (r.transport != "plain") j["transport"] = r.transport;
+  j["suite"] = r.suite;
+  j["producers"] = r.producers;
+  j["consumers"] = r.consumers;
+  if (r.impaired_consumers > 0) j["impaired_consumers"] = r.impaired_consumers;
+  j["offered_pps"] = r.offered_pps;
+  put_measurements(j, r);
+  return j.dump();
+}
+
+std::string format_meeting_line(const MeetingResult& m) {
+  const FanoutResult& r = m.figures;
+  nlohmann::ordered_json j;
+  j["scenario"] = "meeting";
+  j["mode"] = r.mode;
+  j["suite"] = r.suite;
+  j["rooms"] = m.rooms;
+  j["peers"] = m.peers;
+  j["producers"] = r.producers;
+  j["consumers"] = r.consumers;
+  j["offered_pps"] = r.offered_pps;
+  j["audio_pps"] = m.audio_pps;
+  j["video_pps"] = m.video_pps;
+  put_measurements(j, r);
   return j.dump();
 }
 

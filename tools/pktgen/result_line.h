@@ -27,8 +27,21 @@ struct FanoutResult {
   std::string git = "unknown";
 };
 
+// The meeting scenario's figures: the fanout's (producers and consumers are totals,
+// offered_pps the sum over all producers) and the meeting's shape.
+struct MeetingResult {
+  FanoutResult figures;
+  uint32_t rooms = 0;
+  uint32_t peers = 0;  // per room
+  uint32_t audio_pps = 0;
+  uint32_t video_pps = 0;
+};
+
 double loss_pct(uint64_t expected, uint64_t forwarded);
 // Keys in the order of benchmarks.md; one line, no trailing newline.
 std::string format_fanout_line(const FanoutResult& r);
+// {"scenario":"meeting","mode","suite","rooms","peers","producers","consumers",
+// "offered_pps","audio_pps","video_pps", then from "duration_s" on as a fanout line.
+std::string format_meeting_line(const MeetingResult& m);
 
 }  // namespace weir::pktgen

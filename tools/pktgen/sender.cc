@@ -18,6 +18,11 @@ constexpr uint64_t kHandshakeTimeoutNs = 40000 * kMsNs;
 
 uint64_t now_ms() { return now_ns() / kMsNs; }
 
+// Each wake of a several-stream sender may find a packet of every stream due.
+uint32_t pool_size(const SenderConfig& config) {
+  return static_cast<uint32_t>(std::max<size_t>(1024, 4 * config.streams.size()));
+}
+
 void sleep_until(uint64_t t_ns) {
   const timespec ts{static_cast<time_t>(t_ns / 1000000000ull),
                     static_cast<long>(t_ns % 1000000000ull)};
@@ -26,17 +31,33 @@ void sleep_until(uint64_t t_ns) {
 
 }  // namespace
 
-Sender::Sender(const SenderConfig& config)
-    : config_(config), packetizer_(config.stream), pool_(1024) {}
+Sender::Sender(const SenderConfig& config) : config_(config), pool_(pool_size(config)) {
+  if (config_.streams.empty()) {
+    streams_.push_back(
+        std::make_unique<Stream>(SenderStream{config_.remote, config_.key, config_.stream}));
+  } else {
+    for (const SenderStream& st : config_.streams) streams_.push_back(std::make_unique<Stream>(st));
+  }
+}
 
 Sender::~Sender() { stop(); }
 
 std::unique_ptr<Sender> Sender::create(const SenderConfig& config, std::string* error) {
+  if (config.webrtc && !config.streams.empty()) {
+    *error = "a WebRTC sender has one stream";
+    return nullptr;
+  }
   std::unique_ptr<Sender> s(new Sender(config));
-  if (config.suite && !config.webrtc) {
-    s->srtp_ = dp::SrtpSession::create(*config.suite, dp::SrtpSession::Direction::outbound,
-                                       config.key, error);
-    if (!s->srtp_) return nullptr;
+  for (auto& st : s->streams_) {
+    if (st->config.stream.rate_pps == 0) {
+      *error = "a stream needs a rate";
+      return nullptr;
+    }
+    if (config.suite && !config.webrtc) {
+      st->srtp = dp::SrtpSession::create(*config.suite, dp::SrtpSession::Direction::outbound,
+                                         st->config.key, error);
+      if (!st->srtp) return nullptr;
+    }
   }
   if (!config.webrtc) s->link_.store(Link::up, std::memory_order_release);
   return s;
@@ -125,9 +146,10 @@ void Sender::send_datagram(const uint8_t* data, size_t len) {
 
 void Sender::on_srtp_keys(const dp::DtlsSrtpKeys& keys) {
   std::string error;
-  srtp_ =
+  auto& srtp = streams_.front()->srtp;
+  srtp =
       dp::SrtpSession::create(keys.suite, dp::SrtpSession::Direction::outbound, keys.local, &error);
-  if (!srtp_) set_failed("SRTP from the DTLS keys: " + error);
+  if (!srtp) set_failed("SRTP from the DTLS keys: " + error);
 }
 
 // Hands ICE and DTLS to the endpoint, runs its timers and a restart the main thread asked
@@ -159,7 +181,7 @@ bool Sender::handshake() {
   const uint64_t give_up = now_ns() + kHandshakeTimeoutNs;
   dp::RxPacket rx[16];
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (peer_->state() == WebRtcEndpoint::State::connected && srtp_) return true;
+    if (peer_->state() == WebRtcEndpoint::State::connected && streams_.front()->srtp) return true;
     if (peer_->state() == WebRtcEndpoint::State::failed) {
       set_failed(peer_->failure());
       return false;
@@ -202,44 +224,75 @@ void Sender::run() {
 }
 
 void Sender::pace() {
-  const uint64_t rate = config_.stream.rate_pps;
   const uint64_t start = now_ns();
-  auto deadline_of = [&](uint64_t k) { return start + k * 1000000000ull / rate; };
+  // Stream i starts i/S of its packet interval late: S streams do not all fire at once.
+  const uint64_t count = streams_.size();
+  due_.clear();
+  due_.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    Stream& st = *streams_[i];
+    st.start_ns = start + i * (1000000000ull / st.config.stream.rate_pps) / count;
+    due_.push_back(i);
+  }
+  const DueLater later{&streams_};
+  std::make_heap(due_.begin(), due_.end(), later);
   dp::TxPacket burst[kMaxBurst];
   dp::RxPacket rx[16];
-  uint64_t k = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
-    uint64_t wake = deadline_of(k);
+    uint64_t wake = streams_[due_.front()]->deadline();
     if (peer_) wake = std::min(wake, now_ns() + kPeerWakeNs);
     sleep_until(wake);
     const uint64_t now = now_ns();
     size_t n = 0;
-    while (n < kMaxBurst && deadline_of(k) <= now) {
-      dp::PacketBuffer* b = pool_.alloc();
-      if (b == nullptr) {
-        ++stats_.no_buffer;
-        ++k;  // the packet counts as sent and lost: the deadline schedule stays exact
-        continue;
+    while (streams_[due_.front()]->deadline() <= now) {
+      std::pop_heap(due_.begin(), due_.end(), later);
+      Stream& st = *streams_[due_.back()];
+      const uint64_t k_before = st.k;
+      n = write_due(st, now, burst, n);
+      if (st.k - k_before > 1) ++stats_.late_bursts;
+      std::push_heap(due_.begin(), due_.end(), later);
+      if (n == kMaxBurst) {
+        // A wake with every stream due may send many bursts: completions reaped in between.
+        engine_->tx_burst(burst, n);
+        n = 0;
+        drain(rx, 16);
       }
-      size_t len = packetizer_.write(k, now_ns(), b->data(), b->room());
-      if (srtp_ && srtp_->protect_rtp(b->data(), len, b->room()) != dp::SrtpStatus::ok) {
-        ++stats_.protect_failures;
-        pool_.release(b);
-        ++k;
-        continue;
-      }
-      b->len = static_cast<uint16_t>(len);
-      burst[n++] = dp::TxPacket{b, socket_, config_.remote};
-      ++k;
     }
-    if (n > 1) ++stats_.late_bursts;
-    next_counter_.store(k, std::memory_order_release);
     if (n > 0) engine_->tx_burst(burst, n);
-    // Reaps send completions; ICE and DTLS go to the endpoint, weir's RTCP is discarded.
-    const size_t got = engine_->rx_burst(rx, 16, 0);
-    if (peer_) serve_peer(rx, got);
-    for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+    drain(rx, 16);
   }
+}
+
+// Reaps send completions; ICE and DTLS go to the endpoint, weir's RTCP is discarded.
+void Sender::drain(dp::RxPacket* rx, size_t max) {
+  const size_t got = engine_->rx_burst(rx, max, 0);
+  if (peer_) serve_peer(rx, got);
+  for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+}
+
+// Writes stream st's packets due by `now` into burst from index n, up to a full burst;
+// returns the new fill. Its counter is published before the packets are handed over.
+size_t Sender::write_due(Stream& st, uint64_t now, dp::TxPacket* burst, size_t n) {
+  while (n < kMaxBurst && st.deadline() <= now) {
+    dp::PacketBuffer* b = pool_.alloc();
+    if (b == nullptr) {
+      ++stats_.no_buffer;
+      ++st.k;  // the packet counts as sent and lost: the deadline schedule stays exact
+      continue;
+    }
+    size_t len = st.packetizer.write(st.k, now_ns(), b->data(), b->room());
+    if (st.srtp && st.srtp->protect_rtp(b->data(), len, b->room()) != dp::SrtpStatus::ok) {
+      ++stats_.protect_failures;
+      pool_.release(b);
+      ++st.k;
+      continue;
+    }
+    b->len = static_cast<uint16_t>(len);
+    burst[n++] = dp::TxPacket{b, socket_, st.config.remote};
+    ++st.k;
+  }
+  st.next_counter.store(st.k, std::memory_order_release);
+  return n;
 }
 
 }  // namespace weir::pktgen

@@ -1,6 +1,7 @@
 // The producer side of pktgen: one UDP socket on its own thread, sending the video-like
-// stream at an exact rate. Deadlines are absolute (start + k/rate, slept to with
-// clock_nanosleep TIMER_ABSTIME), so a late wake-up is caught up in one burst and the
+// stream (or, for the meeting scenario, several audio and video streams to several
+// producer transports) at exact rates. Deadlines are absolute (start + k/rate, slept to
+// with clock_nanosleep TIMER_ABSTIME), so a late wake-up is caught up in one burst and the
 // long-run rate never drifts. In WebRTC mode the thread first runs ICE and DTLS-SRTP on
 // the socket (the stream starts when the keys are there), and keeps answering for ICE
 // (consent checks, restarts) between packets.
@@ -25,12 +26,22 @@
 
 namespace weir::pktgen {
 
+// One stream of a several-stream sender: where it goes, with which key, at which rate.
+struct SenderStream {
+  dp::SocketAddress remote;  // its producer transport
+  std::vector<uint8_t> key;  // pktgen's master key for that transport
+  VideoStreamConfig stream;
+};
+
 struct SenderConfig {
   std::string local_ip;
   dp::SocketAddress remote;            // the producer transport
   std::optional<dp::SrtpSuite> suite;  // nullopt: plain RTP
   std::vector<uint8_t> key;            // pktgen's master key for that transport
   VideoStreamConfig stream;
+  // Not empty: these streams are sent instead of the one above (remote, key, stream), each
+  // on its own schedule, phases spread over a packet interval. Plain mode only.
+  std::vector<SenderStream> streams;
   // Set: WebRTC mode. suite and key are then unused: DTLS-SRTP brings both. Its `local`
   // is filled in by the thread once the socket is bound.
   std::optional<WebRtcEndpointConfig> webrtc;
@@ -55,9 +66,12 @@ class Sender final : private WebRtcEndpoint::Owner {
   bool start(std::string* error);
   void stop();  // joins the thread; idempotent
 
-  // Counter of the next packet to be sent: every packet numbered below it has been handed
-  // to the engine (or is in the burst being handed over right now).
-  uint64_t next_counter() const { return next_counter_.load(std::memory_order_acquire); }
+  // Counter of stream i's next packet to be sent: every packet numbered below it has been
+  // handed to the engine (or is in the burst being handed over right now).
+  uint64_t next_counter(size_t stream = 0) const {
+    return streams_[stream]->next_counter.load(std::memory_order_acquire);
+  }
+  size_t stream_count() const { return streams_.size(); }
   // Valid after stop().
   const SenderStats& stats() const { return stats_; }
   const dp::EngineStats& engine_stats() const { return engine_->stats(); }
@@ -77,13 +91,33 @@ class Sender final : private WebRtcEndpoint::Owner {
   const WebRtcEndpointStats* webrtc_stats() const { return peer_ ? &peer_->stats() : nullptr; }
 
  private:
+  struct Stream {
+    explicit Stream(const SenderStream& s) : config(s), packetizer(s.stream) {}
+    SenderStream config;
+    VideoPacketizer packetizer;
+    std::unique_ptr<dp::SrtpSession> srtp;
+    uint64_t start_ns = 0;  // deadline of packet k: start_ns + k * 1e9 / rate
+    uint64_t k = 0;         // the next packet's counter, on the thread
+    std::atomic<uint64_t> next_counter{0};
+    uint64_t deadline() const { return start_ns + k * 1000000000ull / config.stream.rate_pps; }
+  };
+  // The stream due first, on top of a min-heap of stream indexes (built once, no allocation).
+  struct DueLater {
+    const std::vector<std::unique_ptr<Stream>>* streams;
+    bool operator()(uint32_t a, uint32_t b) const {
+      return (*streams)[a]->deadline() > (*streams)[b]->deadline();
+    }
+  };
+
   explicit Sender(const SenderConfig& config);
   bool setup(std::string* error);
   void run();
   bool handshake();
   void wait_for_release();
   void pace();
+  size_t write_due(Stream& st, uint64_t now, dp::TxPacket* burst, size_t n);
   void serve_peer(const dp::RxPacket* rx, size_t n);
+  void drain(dp::RxPacket* rx, size_t max);
   void set_failed(std::string reason);
 
   // WebRtcEndpoint::Owner, on the sending thread.
@@ -91,15 +125,16 @@ class Sender final : private WebRtcEndpoint::Owner {
   void on_srtp_keys(const dp::DtlsSrtpKeys& keys) override;
 
   SenderConfig config_;
-  VideoPacketizer packetizer_;
+  // Stream 0 is the one of config_.stream (and the WebRTC one) unless config_.streams is set.
+  // Pointers: a Stream holds an atomic and is not movable.
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::vector<uint32_t> due_;  // the heap
   dp::PacketPool pool_;
   std::unique_ptr<dp::UdpEngine> engine_;
-  std::unique_ptr<dp::SrtpSession> srtp_;
   std::unique_ptr<WebRtcEndpoint> peer_;
   uint32_t socket_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> next_counter_{0};
   std::atomic<Link> link_{Link::connecting};
   std::atomic<uint32_t> restarts_completed_{0};
   std::atomic<bool> restart_waiting_{false};

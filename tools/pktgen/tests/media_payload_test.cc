@@ -127,5 +127,35 @@ TEST(Vp8Descriptor, Sizes) {
   EXPECT_EQ(vp8_descriptor_size(all, 0), 0u);
 }
 
+TEST(VideoPacketizer, AudioIsOnePacketAFrameWithoutVp8Descriptor) {
+  VideoStreamConfig c;
+  c.kind = MediaKind::audio;
+  c.ssrc = 77;
+  c.payload_type = 100;
+  c.rate_pps = 50;  // 20 ms frames: 960 ticks at 48 kHz
+  c.payload_size = 160;
+  c.first_sequence = 10;
+  c.first_timestamp = 5;
+  VideoPacketizer p(c);
+  std::vector<uint8_t> buf(512);
+  for (uint64_t k = 0; k < 4; ++k) {
+    const size_t len = p.write(k, 1000 + k, buf.data(), buf.size());
+    ASSERT_EQ(len, 12u + 160u);
+    wire::RtpPacketView v;
+    ASSERT_TRUE(wire::RtpPacketView::parse(buf.data(), len, v));
+    EXPECT_EQ(v.payload_type(), 100);
+    EXPECT_EQ(v.marker(), k == 0);
+    EXPECT_EQ(v.sequence_number(), 10 + k);
+    EXPECT_EQ(v.timestamp(), 5u + 960u * k);
+    EXPECT_EQ(v.payload()[0], 0xFC);  // opus TOC: CELT FB 20 ms stereo, one frame
+    PayloadStamp stamp;
+    ASSERT_TRUE(read_stamp(v.payload(), v.payload_size(), stamp));
+    EXPECT_EQ(stamp.counter, k);
+    EXPECT_EQ(stamp.send_ns, 1000 + k);
+  }
+  c.payload_size = kMinAudioPayloadSize - 1;
+  EXPECT_EQ(VideoPacketizer(c).write(0, 0, buf.data(), buf.size()), 0u);
+}
+
 }  // namespace
 }  // namespace weir::pktgen

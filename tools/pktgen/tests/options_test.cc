@@ -164,5 +164,58 @@ TEST(Options, HelpMentionsEveryOption) {
   }
 }
 
+TEST(Options, MeetingOptions) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"--scenario", "meeting", "--rooms", "10", "--peers=4", "--audio-rate", "25",
+                     "--audio-payload", "120", "--rate", "50"},
+                    o, error))
+      << error;
+  EXPECT_EQ(o.scenario, "meeting");
+  EXPECT_EQ(o.rooms, 10u);
+  EXPECT_EQ(o.peers, 4u);
+  EXPECT_EQ(o.audio_rate_pps, 25u);
+  EXPECT_EQ(o.audio_payload_bytes, 120u);
+  EXPECT_EQ(o.rate_pps, 50u);
+  Options d;
+  ASSERT_TRUE(parse({"--scenario", "meeting"}, d, error)) << error;
+  EXPECT_EQ(d.rooms, 1u);
+  EXPECT_EQ(d.peers, 4u);
+  EXPECT_EQ(d.audio_rate_pps, 50u);
+  EXPECT_EQ(d.audio_payload_bytes, 160u);
+  Options f;
+  ASSERT_TRUE(parse({"--scenario=fanout", "--consumers", "3"}, f, error)) << error;
+  EXPECT_EQ(f.scenario, "fanout");
+}
+
+TEST(Options, RejectsMeetingCombinations) {
+  const std::vector<std::vector<const char*>> bad = {
+      {"--rooms", "2"},  // meeting-only, in a fanout
+      {"--peers", "3"},
+      {"--audio-rate", "50"},
+      {"--scenario", "conference"},
+      {"--scenario", "meeting", "--peers", "1"},
+      {"--scenario", "meeting", "--peers", "51"},
+      {"--scenario", "meeting", "--rooms", "0"},
+      {"--scenario", "meeting", "--rooms", "1000", "--peers", "11"},
+      {"--scenario", "meeting", "--audio-payload", "19"},
+      {"--scenario", "meeting", "--consumers", "10"},  // fanout-only, in a meeting
+      {"--scenario", "meeting", "--report", "/tmp/r.json"},
+      {"--scenario", "meeting", "--transport", "webrtc"}};
+  for (const auto& args : bad) {
+    Options o;
+    std::string error;
+    EXPECT_FALSE(parse(args, o, error)) << args[0] << " " << args[1];
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(Options, HelpMentionsTheMeetingOptions) {
+  const std::string text = usage_text();
+  for (const char* name : {"--scenario", "--rooms", "--peers", "--audio-rate", "--audio-payload"}) {
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+  }
+}
+
 }  // namespace
 }  // namespace weir::pktgen

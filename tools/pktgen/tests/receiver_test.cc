@@ -95,6 +95,89 @@ TEST(Receiver, CountsWindowGapsAndAuthFailures) {
   EXPECT_FALSE(rx->all_reached(9));  // consumer 1 never got a packet through
 }
 
+// A meeting peer's socket: three consumers on one socket, told apart by SSRC, each in the
+// window of its own stream; an SSRC of none of them is foreign.
+TEST(Receiver, SharedSocketByStreamWindows) {
+  std::string error;
+  ASSERT_TRUE(dp::srtp_library_init(&error)) << error;
+  auto rx = Receiver::create("127.0.0.1", 2, &error);
+  ASSERT_TRUE(rx) << error;
+  const auto key = random_bytes(dp::srtp_master_length(kSuite));
+  std::vector<ConsumerInfo> consumers(3);
+  const uint32_t ssrcs[3] = {1001, 1002, 1003};
+  for (uint32_t i = 0; i < 3; ++i) {
+    consumers[i].ssrc = ssrcs[i];
+    consumers[i].socket = 1;  // all on the second socket
+    consumers[i].stream = i;
+    consumers[i].weir_key = key;
+  }
+  ASSERT_TRUE(rx->attach(consumers, kSuite, 1, &error)) << error;
+  // Stream 0 counts from 0, stream 1 from 5, stream 2 from 10 (windows differ per stream).
+  for (uint32_t s = 0; s < 3; ++s) {
+    rx->set_window_begin(s, 5 * s);
+    rx->set_window_end(s, 5 * s + 3);
+  }
+  auto srtp = dp::SrtpSession::create(kSuite, dp::SrtpSession::Direction::outbound, key, &error);
+  ASSERT_TRUE(srtp) << error;
+  UdpSender tx;
+  uint8_t buf[512];
+  size_t sent = 0;
+  for (uint32_t s = 0; s < 3; ++s) {
+    VideoStreamConfig c;
+    c.kind = s == 0 ? MediaKind::audio : MediaKind::video;
+    c.ssrc = ssrcs[s];
+    c.payload_size = s == 0 ? 160 : 300;
+    const VideoPacketizer p(c);
+    for (uint64_t k = 0; k < 15; ++k) {
+      const size_t len = p.write(k, 1, buf, sizeof buf);
+      size_t plen = len;
+      ASSERT_EQ(srtp->protect_rtp(buf, plen, sizeof buf), dp::SrtpStatus::ok);
+      tx.send_to(rx->ports()[1], buf, plen);
+      ++sent;
+    }
+  }
+  VideoStreamConfig stranger;
+  stranger.ssrc = 4242;
+  stranger.payload_size = 100;
+  size_t len = VideoPacketizer(stranger).write(0, 1, buf, sizeof buf);
+  ASSERT_EQ(srtp->protect_rtp(buf, len, sizeof buf), dp::SrtpStatus::ok);
+  tx.send_to(rx->ports()[1], buf, len);
+  ++sent;
+
+  for (int i = 0; i < 200 && rx->stats().packets < sent; ++i) rx->poll(10000);
+  ASSERT_EQ(rx->stats().packets, sent);
+  EXPECT_EQ(rx->stats().verified, 45u);
+  EXPECT_EQ(rx->stats().foreign, 1u);
+  EXPECT_EQ(rx->stats().auth_failed, 0u);
+  EXPECT_EQ(rx->gaps(), 0u);
+  EXPECT_EQ(rx->consumers_seen(), 3u);
+  for (uint32_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rx->consumer_received(i), 15u) << i;
+    EXPECT_EQ(rx->consumer_window_forwarded(i), 3u) << i;
+  }
+  EXPECT_EQ(rx->window_forwarded(), 9u);
+  EXPECT_TRUE(rx->all_reached_ends({15, 15, 15}));
+  EXPECT_FALSE(rx->all_reached_ends({15, 16, 15}));
+  EXPECT_TRUE(rx->all_reached_ends({0, 0, 15}));
+}
+
+TEST(Receiver, RefusesASocketOutOfRangeAndTwiceTheSameSsrc) {
+  std::string error;
+  auto rx = Receiver::create("127.0.0.1", 1, &error);
+  ASSERT_TRUE(rx) << error;
+  std::vector<ConsumerInfo> consumers(2);
+  consumers[0].ssrc = 7;
+  consumers[0].socket = 0;
+  consumers[1].ssrc = 7;
+  consumers[1].socket = 0;
+  EXPECT_FALSE(rx->attach(consumers, std::nullopt, 1, &error));
+  consumers[1].ssrc = 8;
+  consumers[1].socket = 1;
+  EXPECT_FALSE(rx->attach(consumers, std::nullopt, 1, &error));
+  consumers[1].socket = 0;
+  EXPECT_TRUE(rx->attach(consumers, std::nullopt, 1, &error)) << error;
+}
+
 struct RecordingSink final : Receiver::ControlSink {
   std::vector<std::pair<uint32_t, DatagramKind>> got;
   void on_control_datagram(uint32_t consumer, DatagramKind kind, const uint8_t*, size_t) override {

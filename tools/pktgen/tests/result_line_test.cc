@@ -41,6 +41,36 @@ TEST(ResultLine, UnmeasuredServerFiguresAreNull) {
   EXPECT_EQ(j["loss_pct"].get<double>(), 100.0);
 }
 
+TEST(ResultLine, MeetingKeysInOrder) {
+  MeetingResult m;
+  m.rooms = 2;
+  m.peers = 3;
+  m.audio_pps = 50;
+  m.video_pps = 100;
+  FanoutResult& r = m.figures;
+  r.suite = "AEAD_AES_128_GCM";
+  r.producers = 12;
+  r.consumers = 24;
+  r.offered_pps = 900;
+  r.duration_s = 2;
+  r.sent = 1800;
+  r.expected = 3600;
+  r.forwarded = 3600;
+  r.server_cpu_s = 0.036;
+  r.latency_p50_us = 90;
+  r.latency_p99_us = 300;
+  r.server_rss_mb = 20;
+  r.protect_ns = 500;
+  r.git = "abc1234";
+  EXPECT_EQ(format_meeting_line(m),
+            "{\"scenario\":\"meeting\",\"mode\":\"uring\",\"suite\":\"AEAD_AES_128_GCM\","
+            "\"rooms\":2,\"peers\":3,\"producers\":12,\"consumers\":24,\"offered_pps\":900,"
+            "\"audio_pps\":50,\"video_pps\":100,\"duration_s\":2.0,\"sent\":1800,"
+            "\"expected\":3600,\"forwarded\":3600,\"loss_pct\":0.0,\"server_cpu_s\":0.036,"
+            "\"cpu_ns_per_fwd\":10000,\"latency_us\":{\"p50\":90,\"p99\":300},"
+            "\"server_rss_mb\":20.0,\"protect_ns\":500,\"git\":\"abc1234\"}");
+}
+
 TEST(ResultLine, LossPct) {
   EXPECT_DOUBLE_EQ(loss_pct(0, 0), 0.0);
   EXPECT_DOUBLE_EQ(loss_pct(1000, 999), 0.1);
