@@ -250,6 +250,17 @@ void ForwardingTables::on_set_srtp(SetTransportSrtp& c) {
   if (it == transports_.end()) return;
   it->second->srtp_in = std::move(in);
   it->second->srtp_out = std::move(out);
+  size_srtp_streams(*it->second);
+}
+
+// Every SSRC a transport's SRTP sessions will meet, so that none is forgotten (and its
+// replay state lost) and no table grows on the packet path. Inbound: its producers'
+// streams and RTX, plus RTCP from the peer's receivers. Outbound: its consumers' media and
+// RTX, plus the fixed sender SSRC of our own RTCP.
+void ForwardingTables::size_srtp_streams(TransportState& t) {
+  constexpr size_t kRtcpOnlySsrcs = 2;
+  if (t.srtp_in) t.srtp_in->reserve_streams(t.routes.capacity() + kRtcpOnlySsrcs);
+  if (t.srtp_out) t.srtp_out->reserve_streams(2 * t.consumers.size() + kRtcpOnlySsrcs);
 }
 
 void ForwardingTables::detach_consumer(ConsumerState* c) {
@@ -361,6 +372,7 @@ void ForwardingTables::on_add_producer(const AddProducer& c) {
   }
   add_producer_streams(transport, *p, c);
   t->second->producers.push_back(p.get());
+  size_srtp_streams(transport);
   producers_.emplace(c.id, std::move(p));
 }
 
@@ -422,6 +434,7 @@ void ForwardingTables::on_add_consumer(const AddConsumer& c) {
   map_through_producer(*consumer);
   p->second->consumers.push_back(consumer.get());
   t->second->consumers.push_back(consumer.get());
+  size_srtp_streams(*t->second);
   ConsumerState& added = *consumer;
   consumers_.emplace(c.id, std::move(consumer));
   if (added.producer->simulcast()) {

@@ -294,6 +294,7 @@ class ForwardingTables {
   void on_request_keyframe(const RequestKeyFrame& c);
   void on_connect(const ConnectTransport& c);
   void on_set_srtp(SetTransportSrtp& c);
+  static void size_srtp_streams(TransportState& t);
   void on_remove_transport(const RemoveTransport& c);
   void on_add_producer(const AddProducer& c);
   void on_producer_paused(const SetProducerPaused& c);

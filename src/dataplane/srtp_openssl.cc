@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "wire/byte_io.h"
@@ -167,6 +168,11 @@ bool OpensslSrtp::setup_keys(SessionKeys& keys, std::span<const uint8_t> master_
   OPENSSL_cleanse(ipad, sizeof ipad);
   OPENSSL_cleanse(opad, sizeof opad);
   return ok;
+}
+
+void OpensslSrtp::reserve_streams(size_t n) {
+  n = std::min(n, kMaxStreams);
+  if (n > streams_.size()) streams_.resize(n);
 }
 
 OpensslSrtp::Stream& OpensslSrtp::stream_for(uint32_t ssrc) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "dataplane/srtp_session.h"
 
@@ -34,6 +35,10 @@ class OpensslSrtp {
  public:
   // The most SSRCs one session tracks at once; the least recently used is forgotten.
   static constexpr size_t kMaxStreams = 64;
+  // Slots a new session has. A consumer's transport protects one or two SSRCs, and at
+  // thousands of transports per worker a full table per session would be most of the
+  // server's memory per consumer.
+  static constexpr size_t kInitialStreams = 4;
 
   static std::unique_ptr<OpensslSrtp> create(SrtpSuite suite, bool inbound,
                                              std::span<const uint8_t> master, std::string* error);
@@ -45,6 +50,12 @@ class OpensslSrtp {
   SrtpStatus unprotect_rtp(uint8_t* packet, size_t& len);
   SrtpStatus protect_rtcp(uint8_t* packet, size_t& len, size_t capacity);
   SrtpStatus unprotect_rtcp(uint8_t* packet, size_t& len);
+
+  // Makes room for n SSRCs (at most kMaxStreams) so that none is forgotten while n or
+  // fewer are in use. It allocates: the worker calls it while applying the commands that
+  // add SSRCs, so that the packet path never does.
+  void reserve_streams(size_t n);
+  size_t stream_capacity() const { return streams_.size(); }
 
  private:
   // Session keys of one protocol (RTP or RTCP), derived from the master key.
@@ -93,7 +104,7 @@ class OpensslSrtp {
   bool inbound_;
   SessionKeys rtp_;
   SessionKeys rtcp_;
-  std::array<Stream, kMaxStreams> streams_{};
+  std::vector<Stream> streams_ = std::vector<Stream>(kInitialStreams);
   uint64_t use_clock_ = 0;
 };
 

@@ -187,6 +187,10 @@ SrtpSession::~SrtpSession() {
   if (session_) srtp_dealloc(static_cast<srtp_t>(session_));
 }
 
+void SrtpSession::reserve_streams(size_t n) {
+  if (fast_) fast_->reserve_streams(n);
+}
+
 SrtpStatus SrtpSession::protect_rtp(uint8_t* packet, size_t& len, size_t capacity) {
   if (direction_ != Direction::outbound) return SrtpStatus::other;
   if (len < 12 || len > kMaxPacket) return SrtpStatus::bad_packet;

@@ -72,6 +72,10 @@ class SrtpSession {
   SrtpStatus protect_rtcp(uint8_t* packet, size_t& len, size_t capacity);
   SrtpStatus unprotect_rtcp(uint8_t* packet, size_t& len);
 
+  // Room for n SSRCs without forgetting any (OpenSSL backend; libsrtp2 grows its own
+  // list). Allocates: call it where SSRCs are added, not per packet.
+  void reserve_streams(size_t n);
+
   SrtpSuite suite() const { return suite_; }
   Direction direction() const { return direction_; }
   SrtpBackend backend() const { return fast_ ? SrtpBackend::openssl : SrtpBackend::libsrtp; }

@@ -185,6 +185,49 @@ TEST(OpensslSrtp, RejectsReplaysForgeriesWrongKeysAndTruncation) {
   }
 }
 
+// A session starts with room for a few SSRCs and is grown by the worker when it adds
+// streams; with room for every SSRC in use, each keeps its replay state, while one more
+// SSRC than the room makes the least recently used one forgotten (its replay accepted).
+TEST(OpensslSrtp, ReservedStreamsKeepReplayStateOfEverySsrc) {
+  const SrtpSuite suite = SrtpSuite::aes_cm_128_hmac_sha1_80;
+  const auto key = make_key(suite, 5);
+  auto out = OpensslSrtp::create(suite, false, key, nullptr);
+  ASSERT_TRUE(out);
+  auto seal = [&](uint32_t ssrc) {
+    auto p = rtp_packet(ssrc, 10, 100, false, ssrc);
+    size_t len = p.size();
+    p.resize(len + 64);
+    EXPECT_EQ(out->protect_rtp(p.data(), len, p.size()), SrtpStatus::ok);
+    p.resize(len);
+    return p;
+  };
+  auto open = [](OpensslSrtp& in, std::vector<uint8_t> p) {
+    size_t len = p.size();
+    return in.unprotect_rtp(p.data(), len);
+  };
+  const size_t ssrcs = 40;
+  std::vector<std::vector<uint8_t>> sealed;
+  for (uint32_t i = 0; i < ssrcs; ++i) sealed.push_back(seal(1000 + i));
+
+  auto reserved = OpensslSrtp::create(suite, true, key, nullptr);
+  ASSERT_EQ(reserved->stream_capacity(), OpensslSrtp::kInitialStreams);
+  reserved->reserve_streams(ssrcs);
+  EXPECT_EQ(reserved->stream_capacity(), ssrcs);
+  for (const auto& p : sealed) EXPECT_EQ(open(*reserved, p), SrtpStatus::ok);
+  for (const auto& p : sealed) EXPECT_EQ(open(*reserved, p), SrtpStatus::replay);
+  reserved->reserve_streams(10);  // never shrinks
+  EXPECT_EQ(reserved->stream_capacity(), ssrcs);
+  reserved->reserve_streams(1000);
+  EXPECT_EQ(reserved->stream_capacity(), OpensslSrtp::kMaxStreams);
+
+  auto small = OpensslSrtp::create(suite, true, key, nullptr);
+  for (size_t i = 0; i <= OpensslSrtp::kInitialStreams; ++i) {
+    EXPECT_EQ(open(*small, sealed[i]), SrtpStatus::ok);
+  }
+  EXPECT_EQ(small->stream_capacity(), OpensslSrtp::kInitialStreams);
+  EXPECT_EQ(open(*small, sealed[0]), SrtpStatus::ok);  // forgotten: seen as a new stream
+}
+
 std::vector<uint8_t> hex(const char* h) {
   std::vector<uint8_t> out;
   for (size_t i = 0; h[i] != 0 && h[i + 1] != 0; i += 2) {
