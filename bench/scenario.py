@@ -277,11 +277,12 @@ class Runner:
     # -- processes -------------------------------------------------------------------------
 
     def workers(self):
-        """weir's --workers: as given; in DPDK mode at least 2, since pktgen's port has two
-        queue pairs (receiver, sender) and memif gives a client no more than the server has."""
+        """weir's --workers: as given (weir's own default, 1, when not). In DPDK mode
+        pktgen's port gets as many queue pairs (--dpdk-queues): memif gives a client no
+        more queues than the server has, and every weir worker sends on its own queue."""
         o = self.opts
         if o.mode == "dpdk":
-            return max(2, o.workers or 2)
+            return o.workers or 1
         return o.workers
 
     def weir_args(self, ports_needed):
@@ -315,7 +316,8 @@ class Runner:
                f"rsize={o.memif_rsize}")
         return ["--mode", "dpdk", "--local-ip", o.pktgen_ip,
                 "--dpdk-prefix-length", str(DPDK_PREFIX_LENGTH),
-                "--dpdk-mbufs", str(o.pktgen_mbufs), "--dpdk-eal-args", eal]
+                "--dpdk-mbufs", str(o.pktgen_mbufs), "--dpdk-queues", str(self.workers()),
+                "--dpdk-eal-args", eal]
 
     @property
     def memif_socket(self):
@@ -500,7 +502,8 @@ def parse_args(argv):
     p.add_argument("--verbose", action="store_true", help="pktgen's progress on stderr")
     dp = p.add_argument_group("DPDK mode (--mode dpdk: weir and pktgen over a net_memif pair)")
     p.add_argument("--workers", type=positive_int,
-                   help="weir's dataplane workers (default weir's own; --mode dpdk: 2, at least 2)")
+                   help="weir's dataplane workers (default weir's own, 1); --mode dpdk: also "
+                        "pktgen's --dpdk-queues")
     dp.add_argument("--memif-socket", help="default /tmp/weir-bench-<pid>.sock (abstract)")
     dp.add_argument("--memif-rsize", type=positive_int, default=14,
                     help="log2 of pktgen's memif ring slots (default 14)")
