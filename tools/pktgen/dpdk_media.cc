@@ -90,7 +90,7 @@ class DpdkMedia::QueuesEngine final : public dp::UdpEngine {
       if (n > 0 || timeout_us == 0) return n;
       if (woken_.exchange(false, std::memory_order_acq_rel)) return 0;
       if (now_ns() >= deadline) return 0;
-      // As a weir worker on a shared host: spin a while, then nap. The sender's posts wait
+      // Spin a while (DpdkMediaConfig::idle_spin_polls), then nap. The sender's posts wait
       // at most one nap.
       if (sleep_us_ != 0 && ++idle >= spin_polls_) nap_us(sleep_us_);
     }
@@ -244,6 +244,8 @@ bool DpdkMedia::start(std::string* error) {
   pc.plan.workers = 1;
   pc.plan.min_port = 1;
   pc.plan.max_port = 65535;
+  pc.idle_spin_polls = config_.idle_spin_polls;
+  pc.idle_sleep_us = config_.idle_sleep_us;
   port_ = dp::DpdkPort::open(pc, error);
   if (!port_) return false;
 

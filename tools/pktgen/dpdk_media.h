@@ -26,6 +26,12 @@ struct DpdkMediaConfig {
   uint32_t queues = 1;
   uint16_t sender_port = 10000;      // the producer's UDP port, reserved at open
   uint32_t link_timeout_ms = 10000;  // a memif client comes up once its server accepted it
+  // The receiving thread naps idle_sleep_us as soon as a pass over the queues finds
+  // nothing (after idle_spin_polls such passes): pktgen shares the host with the weir it
+  // measures, and every cycle it spins is one weir's worker may not get. The port's rings
+  // hold far more than arrives during a nap, and the next pass takes it in one burst.
+  uint32_t idle_spin_polls = 1;
+  uint32_t idle_sleep_us = 100;
 };
 
 // What pktgen's own port counted: printed with the run's counters.
