@@ -399,7 +399,8 @@ class Runner:
 
     def run_fanout(self):
         counts = self.spec["consumers"]
-        if max(counts) > self.fd_limit - FD_SLACK:
+        # DPDK mode: media ports are numbers in weir's and pktgen's own stacks, no descriptors.
+        if self.opts.mode != "dpdk" and max(counts) > self.fd_limit - FD_SLACK:
             raise RunnerError(f"N={max(counts)} needs more descriptors than the limit "
                               f"{self.fd_limit} allows (raise ulimit -Hn)")
         self.start_weir(max(counts) + 1)
@@ -429,7 +430,7 @@ class Runner:
         # pktgen holds a socket per consumer and weir one per transport: N stays below the
         # descriptor limit.
         fd_cap = self.fd_limit - FD_SLACK
-        if spec["max_consumers"] > fd_cap:
+        if self.opts.mode != "dpdk" and spec["max_consumers"] > fd_cap:
             log(f"capacity: max_consumers {spec['max_consumers']} lowered to {fd_cap} "
                 f"(descriptor limit {self.fd_limit})")
             spec["max_consumers"] = max(fd_cap, spec["start_consumers"])
