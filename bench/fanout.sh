@@ -17,8 +17,9 @@
 #                dpdk: weir --dataplane dpdk and pktgen --mode dpdk, two processes joined by
 #                DPDK's net_memif (weir the server, pktgen the client), EAL without
 #                hugepages or PCI; media weir 10.77.0.1, pktgen 10.77.0.2 (/24); the HTTPS
-#                API stays on loopback. See bench/scenario.py --help.
-#   WORKERS      weir's --workers (MODE=dpdk: default 2, at least 2)
+#                API stays on loopback. See bench/scenario.py --help, docs/performance.md.
+#   WORKERS      weir's --workers (default weir's, 1); MODE=dpdk: pktgen's --dpdk-queues
+#                too (a memif client has no more queues than its server)
 #   MEMIF_SOCKET (default /tmp/weir-bench-PID.sock)  MEMIF_RSIZE  log2 ring slots (default 14)
 #   WEIR_EAL_MB / PKTGEN_EAL_MB  EAL memory in MB (default 1024 each)
 #   WEIR_MBUFS / PKTGEN_MBUFS    mbufs per queue (default 32767 / 65535)

@@ -277,11 +277,12 @@ class Runner:
     # -- processes -------------------------------------------------------------------------
 
     def workers(self):
-        """weir's --workers: as given; in DPDK mode at least 2, since pktgen's port has two
-        queue pairs (receiver, sender) and memif gives a client no more than the server has."""
+        """weir's --workers: as given (weir's own default, 1, when not). In DPDK mode
+        pktgen's port gets as many queue pairs (--dpdk-queues): memif gives a client no
+        more queues than the server has, and every weir worker sends on its own queue."""
         o = self.opts
         if o.mode == "dpdk":
-            return max(2, o.workers or 2)
+            return o.workers or 1
         return o.workers
 
     def weir_args(self, ports_needed):
@@ -315,7 +316,8 @@ class Runner:
                f"rsize={o.memif_rsize}")
         return ["--mode", "dpdk", "--local-ip", o.pktgen_ip,
                 "--dpdk-prefix-length", str(DPDK_PREFIX_LENGTH),
-                "--dpdk-mbufs", str(o.pktgen_mbufs), "--dpdk-eal-args", eal]
+                "--dpdk-mbufs", str(o.pktgen_mbufs), "--dpdk-queues", str(self.workers()),
+                "--dpdk-eal-args", eal]
 
     @property
     def memif_socket(self):
@@ -397,7 +399,8 @@ class Runner:
 
     def run_fanout(self):
         counts = self.spec["consumers"]
-        if max(counts) > self.fd_limit - FD_SLACK:
+        # DPDK mode: media ports are numbers in weir's and pktgen's own stacks, no descriptors.
+        if self.opts.mode != "dpdk" and max(counts) > self.fd_limit - FD_SLACK:
             raise RunnerError(f"N={max(counts)} needs more descriptors than the limit "
                               f"{self.fd_limit} allows (raise ulimit -Hn)")
         self.start_weir(max(counts) + 1)
@@ -427,7 +430,7 @@ class Runner:
         # pktgen holds a socket per consumer and weir one per transport: N stays below the
         # descriptor limit.
         fd_cap = self.fd_limit - FD_SLACK
-        if spec["max_consumers"] > fd_cap:
+        if self.opts.mode != "dpdk" and spec["max_consumers"] > fd_cap:
             log(f"capacity: max_consumers {spec['max_consumers']} lowered to {fd_cap} "
                 f"(descriptor limit {self.fd_limit})")
             spec["max_consumers"] = max(fd_cap, spec["start_consumers"])
@@ -500,7 +503,8 @@ def parse_args(argv):
     p.add_argument("--verbose", action="store_true", help="pktgen's progress on stderr")
     dp = p.add_argument_group("DPDK mode (--mode dpdk: weir and pktgen over a net_memif pair)")
     p.add_argument("--workers", type=positive_int,
-                   help="weir's dataplane workers (default weir's own; --mode dpdk: 2, at least 2)")
+                   help="weir's dataplane workers (default weir's own, 1); --mode dpdk: also "
+                        "pktgen's --dpdk-queues")
     dp.add_argument("--memif-socket", help="default /tmp/weir-bench-<pid>.sock (abstract)")
     dp.add_argument("--memif-rsize", type=positive_int, default=14,
                     help="log2 of pktgen's memif ring slots (default 14)")

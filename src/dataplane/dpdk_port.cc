@@ -175,6 +175,11 @@ DpdkPort::~DpdkPort() {
 
 PacketBufferSource& DpdkPort::buffer_source(uint32_t queue) { return *sources_.at(queue); }
 
+bool DpdkPort::link_up() const {
+  rte_eth_link link{};
+  return rte_eth_link_get_nowait(config_.port_id, &link) == 0 && link.link_status != 0;
+}
+
 DpdkPort::Stats DpdkPort::stats() const {
   rte_eth_stats s{};
   Stats out;

@@ -56,6 +56,10 @@ class DpdkPort {
     uint64_t ipackets = 0, opackets = 0, imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
   };
   Stats stats() const;
+  // Whether the port's link is up now. A virtual port may come up only after start (a
+  // net_memif client once its server accepted it): a sender waits for it, since frames
+  // sent before are dropped by the PMD.
+  bool link_up() const;
 
  private:
   class MbufSource;

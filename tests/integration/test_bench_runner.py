@@ -172,11 +172,19 @@ def test_scenario_files_and_overrides():
     eal = weir_args[weir_args.index("--dpdk-eal-args") + 1]
     wt.check("--dataplane" in weir_args and "role=server" in eal and "--no-huge" in eal
              and weir_args[weir_args.index("--listen-ip") + 1] == "10.77.0.1", f"weir {weir_args}")
-    wt.check(weir_args[weir_args.index("--workers") + 1] == "2", "DPDK mode: 2 workers")
-    rtc = (int(weir_args[weir_args.index("--rtc-min-port") + 1]),
-           int(weir_args[weir_args.index("--rtc-max-port") + 1]))
-    wt.check(rtc[1] - rtc[0] + 1 >= 2 * 101, f"DPDK mode: ports for every worker: {rtc}")
+    wt.check(weir_args[weir_args.index("--workers") + 1] == "1", "DPDK mode: 1 worker by default")
     pk = runner.pktgen_mode_args()
+    wt.check(pk[pk.index("--dpdk-queues") + 1] == "1", f"pktgen: one queue pair for one worker {pk}")
+    # memif gives the client no more queues than the server: pktgen gets one per worker.
+    opts3 = scenario.parse_args(["fanout", "--mode", "dpdk", "--workers", "3"])
+    runner3 = scenario.Runner(opts3, scenario.effective_spec(opts3))
+    weir3 = runner3.weir_args(101)
+    wt.check(weir3[weir3.index("--workers") + 1] == "3", f"DPDK mode: --workers 3 {weir3}")
+    pk3 = runner3.pktgen_mode_args()
+    wt.check(pk3[pk3.index("--dpdk-queues") + 1] == "3", f"pktgen: a queue per worker {pk3}")
+    rtc = (int(weir3[weir3.index("--rtc-min-port") + 1]),
+           int(weir3[weir3.index("--rtc-max-port") + 1]))
+    wt.check(rtc[1] - rtc[0] + 1 >= 3 * 101, f"DPDK mode: ports for every worker: {rtc}")
     pk_eal = pk[pk.index("--dpdk-eal-args") + 1]
     wt.check(pk[:2] == ["--mode", "dpdk"] and "role=client" in pk_eal
              and pk[pk.index("--local-ip") + 1] == "10.77.0.2", f"pktgen {pk}")

@@ -56,7 +56,10 @@ int run(const Options& o) {
   }
   const uint32_t measured = webrtc ? webrtc->measured_consumers() : o.consumers;
 
-  auto receiver = Receiver::create(o.local_ip, o.consumers, &error);
+  // Before the receiver and sender: its port and pools outlive them.
+  std::unique_ptr<DpdkMedia> dpdk;
+  if (!open_dpdk_media(o, progress, &dpdk)) return 1;
+  auto receiver = make_receiver(o, dpdk.get(), o.consumers, &error);
   if (!receiver) {
     std::fprintf(stderr, "pktgen: receiving sockets: %s\n", error.c_str());
     return 1;
@@ -99,6 +102,7 @@ int run(const Options& o) {
 
   SenderConfig sc;
   sc.local_ip = o.local_ip;
+  sc.dpdk = dpdk.get();
   const auto remote = dp::SocketAddress::parse(plan.producer_ip, plan.producer_port);
   if (!remote) {
     std::fprintf(stderr, "pktgen: producer transport address %s:%u is not an IP address\n",
@@ -250,7 +254,7 @@ int run(const Options& o) {
   // With --quiet the counters are printed only when something went wrong; pktgen's own
   // CPU among them tells a slow receiver from a slow server when latency grows.
   const bool lossy = r.forwarded != r.expected;
-  const bool anomalies = print_counters(*receiver, *sender, o.quiet, lossy) || lossy;
+  const bool anomalies = print_counters(*receiver, *sender, o.quiet, lossy, dpdk.get()) || lossy;
   if (webrtc && (!o.quiet || anomalies || !webrtc_ok)) {
     std::fprintf(stderr, "%s\n", webrtc->summary(*receiver, *sender).c_str());
   }

@@ -1,4 +1,5 @@
-// pktgen: weir's load generator (socket mode). See --help and docs/performance.md.
+// pktgen: weir's load generator (kernel sockets or its own DPDK port). See --help and
+// docs/performance.md.
 #include <cstdio>
 #include <string>
 

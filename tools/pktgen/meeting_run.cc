@@ -86,7 +86,10 @@ int run(const Options& o) {
   const uint32_t peer_count = o.rooms * o.peers;
 
   // One socket per peer: its receiving transport carries all 2(K-1) of its consumers.
-  auto receiver = Receiver::create(o.local_ip, peer_count, &error);
+  // Before the receiver and sender: its port and pools outlive them.
+  std::unique_ptr<DpdkMedia> dpdk;
+  if (!open_dpdk_media(o, progress, &dpdk)) return 1;
+  auto receiver = make_receiver(o, dpdk.get(), peer_count, &error);
   if (!receiver) {
     std::fprintf(stderr, "pktgen: receiving sockets: %s\n", error.c_str());
     return 1;
@@ -120,6 +123,7 @@ int run(const Options& o) {
 
   SenderConfig sc;
   sc.local_ip = o.local_ip;
+  sc.dpdk = dpdk.get();
   sc.suite = suite;
   for (uint32_t i = 0; i < peer_count; ++i) {
     const MeetingPeer& peer = plan.peers[i];
@@ -231,7 +235,7 @@ int run(const Options& o) {
   teardown.scenario = nullptr;
   const bool clean = scenario.teardown(&error);
   if (!clean) std::fprintf(stderr, "pktgen: teardown: %s\n", error.c_str());
-  print_counters(*receiver, *sender, o.quiet, r.forwarded != r.expected);
+  print_counters(*receiver, *sender, o.quiet, r.forwarded != r.expected, dpdk.get());
   std::printf("%s\n", format_meeting_line(m).c_str());
   std::fflush(stdout);
   return clean ? 0 : 1;

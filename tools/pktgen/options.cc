@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -103,12 +105,58 @@ bool check_meeting(const Options& o, const std::string& meeting_option,
     *error = "--scenario meeting runs on plain transports only";
     return false;
   }
-  if (o.mode != "uring") {
-    *error = "--scenario meeting runs in --mode uring only for now";
-    return false;
-  }
   if (o.rooms * o.peers > 10000) {
     *error = "--rooms x --peers must be at most 10000";
+    return false;
+  }
+  return true;
+}
+
+// The DPDK mode's options. True when `name` is one of them (*ok: value valid).
+bool parse_dpdk_option(std::string_view name, std::string_view value, Options& o, bool& ok) {
+  if (name == "--dpdk-eal-args") {
+    o.dpdk_eal_args = value;
+    ok = !value.empty();
+  } else if (name == "--dpdk-prefix-length") {
+    ok = parse_u32(value, 1, 32, o.dpdk_prefix_length);
+  } else if (name == "--dpdk-mbufs") {
+    ok = parse_u32(value, 1023, 4194303, o.dpdk_mbufs);
+  } else if (name == "--dpdk-queues") {
+    ok = parse_u32(value, 1, kMaxDpdkQueues, o.dpdk_queues);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// dpdk_option: the first DPDK-only option given.
+bool check_dpdk(const Options& o, const std::string& dpdk_option, std::string* error) {
+  if (o.help) return true;
+  if (o.mode != "dpdk") {
+    if (!dpdk_option.empty()) {
+      *error = dpdk_option + " needs --mode dpdk";
+      return false;
+    }
+    return true;
+  }
+  if (o.dpdk_eal_args.empty()) {
+    *error = "--mode dpdk needs --dpdk-eal-args (the port: --vdev=... or -a PCI)";
+    return false;
+  }
+  in_addr a{};
+  if (inet_pton(AF_INET, o.local_ip.c_str(), &a) != 1 || o.local_ip.rfind("127.", 0) == 0) {
+    *error = "--mode dpdk needs --local-ip: the IPv4 address of pktgen's DPDK port (not " +
+             o.local_ip + ")";
+    return false;
+  }
+  if (o.transport != "plain") {
+    *error = "--mode dpdk runs plain transports only";
+    return false;
+  }
+  const uint64_t sockets = o.scenario == "meeting" ? uint64_t{o.rooms} * o.peers : o.consumers;
+  if (sockets > kMaxDpdkSockets) {
+    *error = "--mode dpdk serves at most " + std::to_string(kMaxDpdkSockets) +
+             " consumer sockets (UDP ports " + std::to_string(kFirstDpdkPort) + " and up)";
     return false;
   }
   return true;
@@ -133,9 +181,13 @@ const char* usage_text() {
          "  --suite NAME         AES_CM_128_HMAC_SHA1_80 (default) | AES_CM_128_HMAC_SHA1_32 |\n"
          "                       AEAD_AES_128_GCM | none (plain RTP)\n"
          "  --server-pid PID     weir's pid: its CPU (utime+stime) and RSS over the window\n"
-         "  --local-ip IP        address of pktgen's sockets (default 127.0.0.1)\n"
-         "  --mode uring         socket mode on the io_uring engine; the only mode for now\n"
-         "                       (DPDK mode comes later)\n"
+         "  --local-ip IP        address of pktgen's sockets (default 127.0.0.1); in DPDK mode\n"
+         "                       the IPv4 address of pktgen's DPDK port\n"
+         "  --mode M             uring (default): kernel UDP sockets on io_uring engines;\n"
+         "                       dpdk: UDP ports of pktgen's own DPDK port, served by weir's\n"
+         "                       DPDK engine and network stack (ARP, IPv4, UDP), every queue\n"
+         "                       polled by the receiving thread, the sender's packets handed\n"
+         "                       to it; the HTTPS API still goes over kernel TCP\n"
          "  --git COMMIT         short commit written into the result (default \"unknown\")\n"
          "  --verify-sample K    SRTP-verify 1 in K packets of each consumer (default 1 = all);\n"
          "                       the others are counted by header only\n"
@@ -166,6 +218,15 @@ const char* usage_text() {
          "                       transport and/or the first measured consumer's, switching to\n"
          "                       the new credentials while media flows\n"
          "  --restart-ice-at S   seconds into the window (default: half of it)\n"
+         "DPDK mode only (--mode dpdk, plain transports):\n"
+         "  --dpdk-eal-args ARGS EAL's arguments, one string, e.g. \"--no-huge --no-pci -m 1024\n"
+         "                       --file-prefix pktgen --vdev=net_memif0,role=client,socket=S\";\n"
+         "                       the port is DPDK port 0\n"
+         "  --dpdk-prefix-length N  on-link subnet of --local-ip (default 24)\n"
+         "  --dpdk-mbufs N       mbufs per queue (default 65535)\n"
+         "  --dpdk-queues N      RX/TX queue pairs (default 1, at most 8). Over net_memif the\n"
+         "                       client has no more queues than the server: give weir's\n"
+         "                       --workers, so that every worker's queue reaches pktgen\n"
          "Scenario:\n"
          "  --scenario S         fanout (default) | meeting: R rooms x K peers, every peer a\n"
          "                       broadcaster producing audio and video on its own plain\n"
@@ -181,6 +242,7 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
   std::string webrtc_option;  // the first WebRTC-only option given, for the message
   // The same for check_meeting.
   std::string meeting_option, fanout_option;
+  std::string dpdk_option;
   for (int i = 1; i < argc; ++i) {
     bool webrtc_only = false;
     std::string_view arg = argv[i];
@@ -214,6 +276,8 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
     bool ok = true;
     if (parse_meeting_option(name, value, out, ok)) {
       if (meeting_option.empty() && name != "--scenario") meeting_option = name;
+    } else if (parse_dpdk_option(name, value, out, ok)) {
+      if (dpdk_option.empty()) dpdk_option = name;
     } else if (name == "--api") {
       out.api = value;
       ok = !value.empty();
@@ -244,7 +308,7 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
       ok = !value.empty();
     } else if (name == "--mode") {
       out.mode = value;
-      ok = value == "uring";
+      ok = value == "uring" || value == "dpdk";
     } else if (name == "--git") {
       out.git = value;
       ok = !value.empty();
@@ -294,7 +358,8 @@ bool parse_options(int argc, const char* const* argv, Options& out, std::string*
     if (webrtc_only && webrtc_option.empty()) webrtc_option = name;
   }
   return check_combination(out, webrtc_option, error) &&
-         check_meeting(out, meeting_option, fanout_option, error);
+         check_meeting(out, meeting_option, fanout_option, error) &&
+         check_dpdk(out, dpdk_option, error);
 }
 
 }  // namespace weir::pktgen

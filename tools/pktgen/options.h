@@ -6,6 +6,11 @@
 
 namespace weir::pktgen {
 
+// DPDK mode: pktgen's UDP ports, the sender's first, then one per consumer socket.
+constexpr uint32_t kFirstDpdkPort = 10000;
+constexpr uint32_t kMaxDpdkSockets = 50000;
+constexpr uint32_t kMaxDpdkQueues = 8;
+
 struct Options {
   std::string api = "https://127.0.0.1:4443";
   std::string room;  // empty: a random id is chosen at start
@@ -17,7 +22,12 @@ struct Options {
   std::string suite = "AES_CM_128_HMAC_SHA1_80";  // or "none" for plain RTP
   int server_pid = 0;                             // 0: server CPU/RSS not measured
   std::string local_ip = "127.0.0.1";
-  std::string mode = "uring";
+  std::string mode = "uring";  // or "dpdk": media on pktgen's own DPDK port
+  // DPDK mode (dpdk_media.h):
+  std::string dpdk_eal_args;  // EAL's arguments, e.g. "--no-huge --no-pci -m 1024 --vdev=..."
+  uint32_t dpdk_prefix_length = 24;  // on-link subnet of --local-ip
+  uint32_t dpdk_mbufs = 65535;       // per queue
+  uint32_t dpdk_queues = 1;          // RX/TX queue pairs, all polled by the receiving thread
   std::string git = "unknown";
   uint32_t verify_sample = 1;
   std::string transport = "plain";  // or "webrtc"
@@ -46,7 +56,8 @@ struct Options {
 // Accepts "--name value" and "--name=value". False with *error naming the option on an
 // unknown option, a missing value, a value out of range, or options that do not go
 // together (WebRTC-only options in plain mode, more impaired consumers than consumers,
-// meeting options in a fanout, fanout-only options in a meeting).
+// meeting options in a fanout, fanout-only options in a meeting, DPDK options without
+// --mode dpdk, DPDK mode without EAL arguments or an IPv4 --local-ip, or with WebRTC).
 bool parse_options(int argc, const char* const* argv, Options& out, std::string* error);
 const char* usage_text();
 

@@ -23,12 +23,13 @@ constexpr char kReportCname[] = "pktgen";
 
 std::unique_ptr<Receiver> Receiver::create(const std::string& local_ip, uint32_t count,
                                            std::string* error) {
-  std::unique_ptr<Receiver> r(new Receiver(2 * kRxBuffers));
+  auto pool = std::make_unique<dp::PacketPool>(2 * kRxBuffers);
   dp::EngineConfig ec;
   ec.rx_buffers = kRxBuffers;
   ec.queue_depth = 4096;
-  r->engine_ = dp::make_udp_engine(r->pool_, ec, /*prefer_mmsg=*/false, error);
-  if (!r->engine_) return nullptr;
+  auto engine = dp::make_udp_engine(*pool, ec, /*prefer_mmsg=*/false, error);
+  if (!engine) return nullptr;
+  std::unique_ptr<Receiver> r(new Receiver(std::move(pool), std::move(engine)));
   const auto local = dp::SocketAddress::parse(local_ip, 0);
   if (!local) {
     *error = "bad local ip " + local_ip;
@@ -38,17 +39,41 @@ std::unique_ptr<Receiver> Receiver::create(const std::string& local_ip, uint32_t
   for (uint32_t i = 0; i < count; ++i) {
     const int fd = dp::open_udp_socket(*local, error);
     if (fd < 0) return nullptr;
-    const uint16_t port = dp::socket_local_port(fd);
-    const int index = r->engine_->add_socket(dp::UdpBinding{fd, {}}, error);
-    if (index < 0) return nullptr;
-    if (static_cast<size_t>(index) >= r->socket_to_consumer_.size()) {
-      r->socket_to_consumer_.resize(static_cast<size_t>(index) + 1, kNoConsumer);
+    if (!r->add_socket(i, dp::UdpBinding{fd, {}}, dp::socket_local_port(fd), error)) {
+      return nullptr;
     }
-    r->socket_to_consumer_[static_cast<size_t>(index)] = i;
-    r->consumer_socket_.push_back(static_cast<uint32_t>(index));
-    r->ports_.push_back(port);
   }
   return r;
+}
+
+std::unique_ptr<Receiver> Receiver::create(DpdkMedia& media, uint32_t count, uint16_t first_port,
+                                           std::string* error) {
+  if (first_port == 0 || first_port + uint64_t{count} - 1 > 65535) {
+    *error = "dpdk: " + std::to_string(count) + " ports from " + std::to_string(first_port) +
+             " do not fit";
+    return nullptr;
+  }
+  std::unique_ptr<Receiver> r(new Receiver(media.pool(), media.engine()));
+  r->sender_socket_ = media.sender_socket();
+  r->ports_.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const auto port = static_cast<uint16_t>(first_port + i);
+    if (!r->add_socket(i, media.binding(port), port, error)) return nullptr;
+  }
+  return r;
+}
+
+bool Receiver::add_socket(uint32_t consumer, const dp::UdpBinding& binding, uint16_t port,
+                          std::string* error) {
+  const int index = engine_->add_socket(binding, error);
+  if (index < 0) return false;
+  if (static_cast<size_t>(index) >= socket_to_consumer_.size()) {
+    socket_to_consumer_.resize(static_cast<size_t>(index) + 1, kNoConsumer);
+  }
+  socket_to_consumer_[static_cast<size_t>(index)] = consumer;
+  consumer_socket_.push_back(static_cast<uint32_t>(index));
+  ports_.push_back(port);
+  return true;
 }
 
 bool Receiver::arm(const std::vector<ConsumerInfo>& consumers, uint32_t verify_sample,
@@ -158,10 +183,10 @@ bool Receiver::set_keys(uint32_t consumer, const dp::DtlsSrtpKeys& keys, std::st
 
 bool Receiver::send(uint32_t consumer, const uint8_t* data, size_t len) {
   const Consumer& c = consumers_.at(consumer);
-  dp::PacketBuffer* b = pool_.alloc();
+  dp::PacketBuffer* b = pool_->alloc();
   if (b == nullptr) return false;
   if (len > b->room()) {
-    pool_.release(b);
+    pool_->release(b);
     return false;
   }
   std::memcpy(b->data(), data, len);
@@ -206,7 +231,7 @@ void Receiver::send_due_reports(uint64_t now_ns) {
   size_t n = 0;
   for (Consumer& c : consumers_) {
     if (!c.srtcp_out || c.ignoring || !c.sequence.started()) continue;
-    dp::PacketBuffer* b = pool_.alloc();
+    dp::PacketBuffer* b = pool_->alloc();
     if (b == nullptr) {
       ++stats_.report_failures;
       continue;
@@ -214,7 +239,7 @@ void Receiver::send_due_reports(uint64_t now_ns) {
     const size_t len = write_report(c, b->data(), b->room());
     if (len == 0) {
       ++stats_.report_failures;
-      pool_.release(b);
+      pool_->release(b);
       continue;
     }
     b->len = static_cast<uint16_t>(len);
@@ -240,12 +265,14 @@ size_t Receiver::poll(uint32_t timeout_us) {
     if (index < consumers_.size() && consumers_[index].next_on_socket != kNoConsumer) {
       index = consumer_by_ssrc(index, *rx[i].buf);
     }
-    if (index == kNoConsumer || index >= consumers_.size()) {
+    if (rx[i].socket == sender_socket_) {
+      ++stats_.to_sender;
+    } else if (index == kNoConsumer || index >= consumers_.size()) {
       ++stats_.foreign;
     } else {
       handle(index, consumers_[index], *rx[i].buf, now);
     }
-    pool_.release(rx[i].buf);
+    pool_->release(rx[i].buf);
   }
   return n;
 }

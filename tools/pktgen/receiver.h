@@ -1,11 +1,11 @@
-// The consumer side of pktgen: N UDP sockets on one io_uring engine, received in bursts
-// on the calling thread; a socket carries one consumer (fanout) or several told apart by
-// SSRC (a meeting peer's transport). Every packet is checked against its consumer: SSRC, SRTP
-// authentication with the key weir announced for that transport, sequence continuity,
-// and the stamp that places it in the measured window and gives its one-way latency.
-// Per-packet work touches only preallocated state. In WebRTC mode the same sockets also
-// carry ICE and DTLS: those datagrams go to a ControlSink (the consumers' endpoints), the
-// keys come from DTLS-SRTP, and consumers send SRTCP receiver reports back.
+// The consumer side of pktgen: N UDP sockets on one io_uring engine (or N local ports of
+// pktgen's DPDK port, dpdk_media.h), received in bursts on the calling thread; a socket carries one
+// consumer (fanout) or several told apart by SSRC (a meeting peer's transport). Every packet is
+// checked against its consumer: SSRC, SRTP authentication with the key weir announced for that
+// transport, sequence continuity, and the stamp that places it in the measured window and gives its
+// one-way latency. Per-packet work touches only preallocated state. In WebRTC mode the same sockets
+// also carry ICE and DTLS: those datagrams go to a ControlSink (the consumers' endpoints), the keys
+// come from DTLS-SRTP, and consumers send SRTCP receiver reports back.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,7 @@
 #include "dataplane/packet_pool.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/udp_engine.h"
+#include "dpdk_media.h"
 #include "fanout_scenario.h"
 #include "latency_histogram.h"
 #include "sequence_tracker.h"
@@ -37,6 +38,7 @@ struct ReceiverStats {
   uint64_t srtp_other = 0;
   uint64_t malformed = 0;  // not parseable as RTP after unprotect, or no stamp
   uint64_t late = 0;       // reordered or duplicated (not newer than the highest)
+  uint64_t to_sender = 0;  // DPDK mode: weir's RTCP for the producer (its port is served here)
   // WebRTC mode only:
   uint64_t control = 0;          // STUN and DTLS handed to the ControlSink
   uint64_t before_keys = 0;      // SRTP that came before this side's DTLS handshake ended
@@ -60,6 +62,10 @@ class Receiver {
 
   // Opens `count` sockets on ephemeral ports of local_ip.
   static std::unique_ptr<Receiver> create(const std::string& local_ip, uint32_t count,
+                                          std::string* error);
+  // DPDK mode: `count` local ports of media's port from first_port up, on its engine (which
+  // also serves the sender's port). media outlives the receiver.
+  static std::unique_ptr<Receiver> create(DpdkMedia& media, uint32_t count, uint16_t first_port,
                                           std::string* error);
   const std::vector<uint16_t>& ports() const { return ports_; }
 
@@ -113,7 +119,7 @@ class Receiver {
   uint64_t gaps() const;
   uint64_t missing() const;
   const dp::EngineStats& engine_stats() const { return engine_->stats(); }
-  uint32_t pool_available() const { return pool_.available(); }
+  uint32_t pool_available() const { return pool_->available(); }
 
  private:
   struct Consumer {
@@ -139,14 +145,25 @@ class Receiver {
     std::unique_ptr<dp::SrtpSession> srtcp_out;
   };
 
-  Receiver(uint32_t pool_size) : pool_(pool_size) {}
+  Receiver(dp::PacketPool& pool, dp::UdpEngine& engine) : pool_(&pool), engine_(&engine) {}
+  Receiver(std::unique_ptr<dp::PacketPool> pool, std::unique_ptr<dp::UdpEngine> engine)
+      : own_pool_(std::move(pool)),
+        own_engine_(std::move(engine)),
+        pool_(own_pool_.get()),
+        engine_(own_engine_.get()) {}
+  bool add_socket(uint32_t consumer, const dp::UdpBinding& binding, uint16_t port,
+                  std::string* error);
   bool arm(const std::vector<ConsumerInfo>& consumers, uint32_t verify_sample, std::string* error);
   void handle(uint32_t index, Consumer& c, dp::PacketBuffer& buf, uint64_t now);
   uint32_t consumer_by_ssrc(uint32_t first, const dp::PacketBuffer& buf) const;
   size_t write_report(Consumer& c, uint8_t* out, size_t capacity);
 
-  dp::PacketPool pool_;
-  std::unique_ptr<dp::UdpEngine> engine_;
+  // Kernel mode: the receiver's own; DPDK mode: the media's.
+  std::unique_ptr<dp::PacketPool> own_pool_;
+  std::unique_ptr<dp::UdpEngine> own_engine_;
+  dp::PacketPool* pool_;
+  dp::UdpEngine* engine_;
+  uint32_t sender_socket_ = std::numeric_limits<uint32_t>::max();  // DPDK mode
   std::vector<uint16_t> ports_;
   std::vector<uint32_t> socket_to_consumer_;
   std::vector<uint32_t> consumer_socket_;

@@ -73,13 +73,50 @@ double self_cpu_seconds() {
          static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
 }
 
-bool print_counters(const Receiver& receiver, const Sender& sender, bool quiet, bool anomalies) {
+bool open_dpdk_media(const Options& o, Progress& progress, std::unique_ptr<DpdkMedia>* out) {
+  if (o.mode != "dpdk") return true;
+  DpdkMediaConfig c;
+  c.eal_args = o.dpdk_eal_args;
+  c.local_ip = o.local_ip;
+  c.prefix_length = o.dpdk_prefix_length;
+  c.mbufs_per_queue = o.dpdk_mbufs;
+  c.queues = o.dpdk_queues;
+  c.sender_port = static_cast<uint16_t>(kFirstDpdkPort);
+  std::string error;
+  *out = DpdkMedia::open(c, &error);
+  if (!*out) {
+    std::fprintf(stderr, "pktgen: dpdk: %s\n", error.c_str());
+    return false;
+  }
+  const dp::DpdkPort& port = (*out)->port();
+  progress.line(
+      "pktgen: dpdk port %u (%s): %s on %s/%u, %u queue pair%s, %u mbufs each, link up "
+      "after %.2f s\n",
+      port.port_id(), port.driver_name().c_str(), port.stack_config().mac.to_string().c_str(),
+      o.local_ip.c_str(), o.dpdk_prefix_length, o.dpdk_queues, o.dpdk_queues == 1 ? "" : "s",
+      o.dpdk_mbufs, (*out)->link_wait_s());
+  return true;
+}
+
+std::unique_ptr<Receiver> make_receiver(const Options& o, DpdkMedia* media, uint32_t sockets,
+                                        std::string* error) {
+  if (media != nullptr) {
+    return Receiver::create(*media, sockets, static_cast<uint16_t>(kFirstDpdkPort + 1), error);
+  }
+  return Receiver::create(o.local_ip, sockets, error);
+}
+
+bool print_counters(const Receiver& receiver, const Sender& sender, bool quiet, bool anomalies,
+                    const DpdkMedia* media) {
   const auto& st = receiver.stats();
   const auto& ss = sender.stats();
   const auto& re = receiver.engine_stats();
+  DpdkMediaCounters dc;
+  if (media != nullptr) dc = media->counters();
   const uint64_t bad_packets = st.auth_failed + st.replayed + st.srtp_other + st.malformed +
                                st.foreign + st.late + st.mid_mismatch + re.rx_no_buffer +
-                               ss.no_buffer + ss.protect_failures;
+                               ss.no_buffer + ss.protect_failures + dc.port.imissed +
+                               dc.port.rx_nombuf + dc.tx_dropped + dc.posted_dropped;
   if (quiet && !anomalies && bad_packets == 0) return false;
   std::fprintf(stderr,
                "pktgen: received=%" PRIu64 " verified=%" PRIu64 " unverified=%" PRIu64
@@ -93,6 +130,16 @@ bool print_counters(const Receiver& receiver, const Sender& sender, bool quiet, 
                re.rx_no_buffer, re.rx_truncated, ss.no_buffer, ss.protect_failures, ss.late_bursts,
                sender.engine_stats().tx_errors, sender.engine_stats().tx_dropped,
                self_cpu_seconds());
+  if (media != nullptr) {
+    std::fprintf(stderr,
+                 "pktgen: dpdk port rx=%" PRIu64 " tx=%" PRIu64 " missed=%" PRIu64
+                 " noMbuf=%" PRIu64 " rxErrors=%" PRIu64 " txErrors=%" PRIu64
+                 " | engine txDropped=%" PRIu64 " postedDropped=%" PRIu64 " unbound=%" PRIu64
+                 " stackDropped=%" PRIu64 " arpRequests=%" PRIu64 " toSender=%" PRIu64 "\n",
+                 dc.port.ipackets, dc.port.opackets, dc.port.imissed, dc.port.rx_nombuf,
+                 dc.port.ierrors, dc.port.oerrors, dc.tx_dropped, dc.posted_dropped, dc.rx_unbound,
+                 dc.stack_dropped, dc.arp_requests_sent, st.to_sender);
+  }
   return bad_packets > 0;
 }
 

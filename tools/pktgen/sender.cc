@@ -31,7 +31,7 @@ void sleep_until(uint64_t t_ns) {
 
 }  // namespace
 
-Sender::Sender(const SenderConfig& config) : config_(config), pool_(pool_size(config)) {
+Sender::Sender(const SenderConfig& config) : config_(config) {
   if (config_.streams.empty()) {
     streams_.push_back(
         std::make_unique<Stream>(SenderStream{config_.remote, config_.key, config_.stream}));
@@ -47,7 +47,19 @@ std::unique_ptr<Sender> Sender::create(const SenderConfig& config, std::string* 
     *error = "a WebRTC sender has one stream";
     return nullptr;
   }
+  if (config.dpdk && config.webrtc) {
+    *error = "a DPDK sender is plain";
+    return nullptr;
+  }
   std::unique_ptr<Sender> s(new Sender(config));
+  if (config.dpdk) {
+    // The engine posts to the receiving thread's: made here, on that thread.
+    s->pool_ = config.dpdk->make_sender_pool();
+    s->engine_ = config.dpdk->make_sender_engine(*s->pool_, error);
+    if (!s->engine_) return nullptr;
+  } else {
+    s->pool_ = std::make_unique<dp::PacketPool>(pool_size(config));
+  }
   for (auto& st : s->streams_) {
     if (st->config.stream.rate_pps == 0) {
       *error = "a stream needs a rate";
@@ -64,10 +76,16 @@ std::unique_ptr<Sender> Sender::create(const SenderConfig& config, std::string* 
 }
 
 bool Sender::setup(std::string* error) {
+  if (config_.dpdk) {
+    const int index = engine_->add_socket(config_.dpdk->sender_binding(), error);
+    if (index < 0) return false;
+    socket_ = static_cast<uint32_t>(index);
+    return true;
+  }
   dp::EngineConfig ec;
   ec.rx_buffers = 256;  // only weir's occasional RTCP (and ICE/DTLS) comes back here
   ec.queue_depth = 256;
-  engine_ = dp::make_udp_engine(pool_, ec, /*prefer_mmsg=*/false, error);
+  engine_ = dp::make_udp_engine(*pool_, ec, /*prefer_mmsg=*/false, error);
   if (!engine_) return false;
   const auto local = dp::SocketAddress::parse(config_.local_ip, 0);
   if (!local) {
@@ -129,13 +147,13 @@ void Sender::set_failed(std::string reason) {
 }
 
 void Sender::send_datagram(const uint8_t* data, size_t len) {
-  dp::PacketBuffer* b = pool_.alloc();
+  dp::PacketBuffer* b = pool_->alloc();
   if (b == nullptr) {
     ++stats_.no_buffer;
     return;
   }
   if (len > b->room()) {
-    pool_.release(b);
+    pool_->release(b);
     return;
   }
   std::memcpy(b->data(), data, len);
@@ -200,7 +218,7 @@ bool Sender::handshake() {
     }
     const size_t got = engine_->rx_burst(rx, 16, static_cast<uint32_t>(wait_us));
     serve_peer(rx, got);
-    for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+    for (size_t i = 0; i < got; ++i) pool_->release(rx[i].buf);
   }
   return false;
 }
@@ -210,7 +228,7 @@ void Sender::wait_for_release() {
   while (!released_.load(std::memory_order_acquire) && !stop_.load(std::memory_order_relaxed)) {
     const size_t got = engine_->rx_burst(rx, 16, 10000);
     serve_peer(rx, got);
-    for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+    for (size_t i = 0; i < got; ++i) pool_->release(rx[i].buf);
   }
 }
 
@@ -267,14 +285,14 @@ void Sender::pace() {
 void Sender::drain(dp::RxPacket* rx, size_t max) {
   const size_t got = engine_->rx_burst(rx, max, 0);
   if (peer_) serve_peer(rx, got);
-  for (size_t i = 0; i < got; ++i) pool_.release(rx[i].buf);
+  for (size_t i = 0; i < got; ++i) pool_->release(rx[i].buf);
 }
 
 // Writes stream st's packets due by `now` into burst from index n, up to a full burst;
 // returns the new fill. Its counter is published before the packets are handed over.
 size_t Sender::write_due(Stream& st, uint64_t now, dp::TxPacket* burst, size_t n) {
   while (n < kMaxBurst && st.deadline() <= now) {
-    dp::PacketBuffer* b = pool_.alloc();
+    dp::PacketBuffer* b = pool_->alloc();
     if (b == nullptr) {
       ++stats_.no_buffer;
       ++st.k;  // the packet counts as sent and lost: the deadline schedule stays exact
@@ -283,7 +301,7 @@ size_t Sender::write_due(Stream& st, uint64_t now, dp::TxPacket* burst, size_t n
     size_t len = st.packetizer.write(st.k, now_ns(), b->data(), b->room());
     if (st.srtp && st.srtp->protect_rtp(b->data(), len, b->room()) != dp::SrtpStatus::ok) {
       ++stats_.protect_failures;
-      pool_.release(b);
+      pool_->release(b);
       ++st.k;
       continue;
     }

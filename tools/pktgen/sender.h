@@ -1,4 +1,6 @@
-// The producer side of pktgen: one UDP socket on its own thread, sending the video-like
+// The producer side of pktgen: one UDP socket on its own thread (in DPDK mode the port of
+// pktgen's DPDK port reserved for it, its packets posted to the receiving thread, which
+// owns the queue: dpdk_media.h), sending the video-like
 // stream (or, for the meeting scenario, several audio and video streams to several
 // producer transports) at exact rates. Deadlines are absolute (start + k/rate, slept to
 // with clock_nanosleep TIMER_ABSTIME), so a late wake-up is caught up in one burst and the
@@ -21,6 +23,7 @@
 #include "dataplane/socket_address.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/udp_engine.h"
+#include "dpdk_media.h"
 #include "media_payload.h"
 #include "webrtc_endpoint.h"
 
@@ -45,6 +48,9 @@ struct SenderConfig {
   // Set: WebRTC mode. suite and key are then unused: DTLS-SRTP brings both. Its `local`
   // is filled in by the thread once the socket is bound.
   std::optional<WebRtcEndpointConfig> webrtc;
+  // Set: DPDK mode (plain only), local_ip unused: the socket is media's sender port. media
+  // outlives the sender.
+  DpdkMedia* dpdk = nullptr;
 };
 
 struct SenderStats {
@@ -129,8 +135,8 @@ class Sender final : private WebRtcEndpoint::Owner {
   // Pointers: a Stream holds an atomic and is not movable.
   std::vector<std::unique_ptr<Stream>> streams_;
   std::vector<uint32_t> due_;  // the heap
-  dp::PacketPool pool_;
-  std::unique_ptr<dp::UdpEngine> engine_;
+  std::unique_ptr<dp::PacketPool> pool_;
+  std::unique_ptr<dp::UdpEngine> engine_;  // made on the thread (DPDK mode: by create)
   std::unique_ptr<WebRtcEndpoint> peer_;
   uint32_t socket_ = 0;
   std::thread thread_;

@@ -53,7 +53,7 @@ TEST(Options, RejectsBadInput) {
                                                      {"--consumers", "12x"},
                                                      {"--rate", "-1"},
                                                      {"--suite", "ROT13"},
-                                                     {"--mode", "dpdk"},
+                                                     {"--mode", "xdp"},
                                                      {"--payload", "10"},
                                                      {"--duration", "abc"},
                                                      {"--frobnicate"},
@@ -207,6 +207,71 @@ TEST(Options, RejectsMeetingCombinations) {
     std::string error;
     EXPECT_FALSE(parse(args, o, error)) << args[0] << " " << args[1];
     EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(Options, DpdkOptions) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(
+      parse({"--mode", "dpdk", "--local-ip", "10.77.0.2", "--dpdk-eal-args",
+             "--no-huge --no-pci -m 512 --vdev=net_memif0,role=client", "--dpdk-prefix-length=16",
+             "--dpdk-mbufs", "8191", "--dpdk-queues", "2", "--consumers", "5000"},
+            o, error))
+      << error;
+  EXPECT_EQ(o.mode, "dpdk");
+  EXPECT_EQ(o.local_ip, "10.77.0.2");
+  EXPECT_EQ(o.dpdk_eal_args, "--no-huge --no-pci -m 512 --vdev=net_memif0,role=client");
+  EXPECT_EQ(o.dpdk_prefix_length, 16u);
+  EXPECT_EQ(o.dpdk_mbufs, 8191u);
+  EXPECT_EQ(o.dpdk_queues, 2u);
+  Options d;
+  ASSERT_TRUE(
+      parse({"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci"}, d, error))
+      << error;
+  EXPECT_EQ(d.dpdk_prefix_length, 24u);
+  EXPECT_EQ(d.dpdk_mbufs, 65535u);
+  EXPECT_EQ(d.dpdk_queues, 1u);
+  Options m;
+  ASSERT_TRUE(parse({"--scenario", "meeting", "--rooms", "2", "--peers", "3", "--mode", "dpdk",
+                     "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci"},
+                    m, error))
+      << error;
+}
+
+TEST(Options, RejectsDpdkCombinations) {
+  const std::vector<std::vector<const char*>> bad = {
+      {"--dpdk-queues", "2"},  // DPDK-only, in uring mode
+      {"--dpdk-eal-args", "--no-pci"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2"},       // no EAL arguments
+      {"--mode", "dpdk", "--dpdk-eal-args", "--no-pci"},  // loopback --local-ip
+      {"--mode", "dpdk", "--local-ip", "::1", "--dpdk-eal-args", "--no-pci"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--transport",
+       "webrtc"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--consumers",
+       "50001"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--dpdk-queues",
+       "0"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--dpdk-queues",
+       "9"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci",
+       "--dpdk-prefix-length", "33"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--dpdk-mbufs",
+       "100"},
+      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", ""}};
+  for (const auto& args : bad) {
+    Options o;
+    std::string error;
+    EXPECT_FALSE(parse(args, o, error)) << args[0] << " " << args[1];
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(Options, HelpMentionsTheDpdkOptions) {
+  const std::string text = usage_text();
+  for (const char* name :
+       {"--dpdk-eal-args", "--dpdk-prefix-length", "--dpdk-mbufs", "--dpdk-queues", "dpdk"}) {
+    EXPECT_NE(text.find(name), std::string::npos) << name;
   }
 }
 
