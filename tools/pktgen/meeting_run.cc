@@ -94,6 +94,9 @@ int run(const Options& o) {
     std::fprintf(stderr, "pktgen: receiving sockets: %s\n", error.c_str());
     return 1;
   }
+  // The server's memory before this run adds anything to it.
+  ProcessSample server_before;
+  const bool before_ok = o.server_pid != 0 && sample_process(o.server_pid, server_before);
   ApiClient api(basics.host, basics.port, basics.tls);
   MeetingScenario scenario(api);
   Teardown teardown;
@@ -222,6 +225,7 @@ int run(const Options& o) {
   if (o.server_pid != 0 && cpu_ok) {
     r.server_cpu_s = cpu_end.cpu_s - cpu_begin.cpu_s;
     r.server_rss_mb = static_cast<double>(rss_max_kb) / 1024.0;
+    if (before_ok) r.server_rss_before_mb = static_cast<double>(server_before.rss_kb) / 1024.0;
   } else if (o.server_pid != 0) {
     std::fprintf(stderr, "pktgen: could not read /proc/%d: server CPU and RSS not measured\n",
                  o.server_pid);

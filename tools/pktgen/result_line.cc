@@ -41,6 +41,10 @@ void put_measurements(nlohmann::ordered_json& j, const FanoutResult& r) {
   j["latency_us"] = {{"p50", r.latency_p50_us}, {"p99", r.latency_p99_us}};
   if (r.server_rss_mb) {
     j["server_rss_mb"] = round_to(*r.server_rss_mb, 1);
+    if (r.server_rss_before_mb && r.consumers > 0) {
+      j["server_kib_per_consumer"] =
+          round_to((*r.server_rss_mb - *r.server_rss_before_mb) * 1024.0 / r.consumers, 1);
+    }
   } else {
     j["server_rss_mb"] = nullptr;
   }

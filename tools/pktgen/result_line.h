@@ -23,6 +23,10 @@ struct FanoutResult {
   uint64_t latency_p50_us = 0;
   uint64_t latency_p99_us = 0;
   std::optional<double> server_rss_mb;
+  // The server's VmRSS before this run built its room: with server_rss_mb, the line gets
+  // server_kib_per_consumer, the growth per consumer (meaningful on a weir that has not
+  // served a larger run before: freed memory stays in its heap).
+  std::optional<double> server_rss_before_mb;
   double protect_ns = 0;
   std::string git = "unknown";
 };

@@ -30,6 +30,19 @@ TEST(ResultLine, KeysInBenchmarksOrder) {
             "\"server_rss_mb\":61.0,\"protect_ns\":850,\"git\":\"abc1234\"}");
 }
 
+TEST(ResultLine, MemoryPerConsumerFromTheGrowthOverTheRun) {
+  FanoutResult r;
+  r.consumers = 5000;
+  r.expected = 10;
+  r.server_rss_mb = 94.0;
+  EXPECT_FALSE(nlohmann::json::parse(format_fanout_line(r)).contains("server_kib_per_consumer"));
+  r.server_rss_before_mb = 28.5;
+  const auto j = nlohmann::json::parse(format_fanout_line(r));
+  EXPECT_DOUBLE_EQ(j["server_kib_per_consumer"].get<double>(), 13.4);  // 65.5 MiB / 5000
+  r.consumers = 0;
+  EXPECT_FALSE(nlohmann::json::parse(format_fanout_line(r)).contains("server_kib_per_consumer"));
+}
+
 TEST(ResultLine, UnmeasuredServerFiguresAreNull) {
   FanoutResult r;
   r.expected = 10;
