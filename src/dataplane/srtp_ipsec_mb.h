@@ -38,7 +38,7 @@ struct SrtpMbJob {
   bool ok = false;  // out: the cryptography ran
   const SrtpMbKeys* keys = nullptr;
   alignas(16) uint8_t iv[16] = {};  // AES-CM counter block, or the 12-byte GCM IV
-  uint8_t tag[12] = {};             // HMAC-SHA1-96 output, of which tag_len bytes are kept
+  uint8_t tag[16] = {};             // HMAC-SHA1-96 output (tag_len bytes kept); GCM check
 };
 
 // Runs every job's cryptography on this thread's ipsec-mb manager: encrypts the payload in
@@ -46,6 +46,11 @@ struct SrtpMbJob {
 // (and, for AES-CM, len + 4 for the ROC the tag covers: tag_len >= 4). No allocation after
 // the thread's first use, no locks.
 void srtp_mb_protect_rtp(std::span<SrtpMbJob> jobs);
+
+// AES-GCM unprotect of one packet prepared by OpensslSrtp::prepare_unprotect_rtp (len is
+// the length without the tag, which follows it): decrypts in place and checks the tag.
+// false on a tag mismatch (the payload is then garbage) or if ipsec-mb cannot run.
+bool srtp_mb_unprotect_rtp_gcm(SrtpMbJob& job);
 
 // Whether this thread has an ipsec-mb manager (created on first call) and its name.
 bool srtp_mb_available();

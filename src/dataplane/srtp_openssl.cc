@@ -85,7 +85,7 @@ bool OpensslSrtp::init(std::span<const uint8_t> master, std::string* error) {
     if (error != nullptr) *error = "OpenSSL could not set up AES for SRTP";
     return false;
   }
-  if (!inbound_) setup_mb_keys(key, salt);
+  if (!inbound_ || gcm_suite()) setup_mb_keys(key, salt);
   return true;
 }
 
@@ -495,6 +495,34 @@ SrtpStatus OpensslSrtp::prepare_protect_rtp(uint8_t* p, size_t len, size_t capac
     cm_iv(rtp_, ssrc, index, job.iv);
   }
   return SrtpStatus::ok;
+}
+
+SrtpStatus OpensslSrtp::prepare_unprotect_rtp(uint8_t* p, size_t len, SrtpMbJob& job,
+                                              uint64_t& index) {
+  if (!mb_rtp_ || !gcm_suite()) return SrtpStatus::other;
+  const size_t tag_len = rtp_tag_len();
+  if (len < 12 + tag_len) return SrtpStatus::bad_packet;
+  size_t header = 0;
+  if (!rtp_header_length(p, len - tag_len, &header)) return SrtpStatus::bad_packet;
+  const uint32_t ssrc = wire::load_be32(p + 8);
+  const uint16_t seq = wire::load_be16(p + 2);
+  const Stream& s = stream_for(ssrc);
+  index = estimate_index(s, seq);
+  if (s.rtp_started && !replay_check(s.window, s.highest, index, false)) return SrtpStatus::replay;
+  const auto roc = static_cast<uint32_t>(index >> 16);
+  job.packet = p;
+  job.header_len = static_cast<uint32_t>(header);
+  job.len = static_cast<uint32_t>(len - tag_len);
+  job.tag_len = static_cast<uint32_t>(tag_len);
+  job.roc = roc;
+  job.gcm = true;
+  job.keys = mb_rtp_.get();
+  rtp_gcm_iv(ssrc, roc, seq, job.iv);
+  return SrtpStatus::ok;
+}
+
+void OpensslSrtp::finish_unprotect_rtp(uint32_t ssrc, uint64_t index) {
+  replay_accept(stream_for(ssrc), index);
 }
 
 }  // namespace weir::dp

@@ -65,6 +65,10 @@ class OpensslSrtp {
   // Needs has_mb_keys(); protect_rtp and this keep the same per-SSRC state.
   SrtpStatus prepare_protect_rtp(uint8_t* packet, size_t len, size_t capacity, SrtpMbJob& job);
   bool has_mb_keys() const { return mb_rtp_ != nullptr; }
+  // unprotect_rtp's header work and replay check for AES-GCM on ipsec-mb (job.len is the
+  // length without the tag); finish_unprotect_rtp records index once the tag is verified.
+  SrtpStatus prepare_unprotect_rtp(uint8_t* packet, size_t len, SrtpMbJob& job, uint64_t& index);
+  void finish_unprotect_rtp(uint32_t ssrc, uint64_t index);
 
  private:
   // Session keys of one protocol (RTP or RTCP), derived from the master key.
@@ -117,7 +121,7 @@ class OpensslSrtp {
   SessionKeys rtcp_;
   std::vector<Stream> streams_ = std::vector<Stream>(kInitialStreams);
   uint64_t use_clock_ = 0;
-  SrtpMbKeysPtr mb_rtp_;  // the RTP session keys for ipsec-mb (outbound sessions)
+  SrtpMbKeysPtr mb_rtp_;  // RTP session keys for ipsec-mb (outbound, and inbound GCM)
 };
 
 }  // namespace weir::dp

@@ -89,6 +89,7 @@ class SrtpSession {
   // r.status set when the packet is done (failed, or protected here because this session
   // has no ipsec-mb keys); true when job waits for its cryptography.
   bool prepare_batched_protect(SrtpProtectRequest& r, SrtpMbJob& job);
+  bool single_on_mb() const;
   std::unique_ptr<OpensslSrtp> fast_;  // set for the OpenSSL backend
   void* session_ = nullptr;            // srtp_t, for the libsrtp backend
   SrtpSuite suite_;
@@ -112,7 +113,8 @@ void srtp_protect_rtp_batch(std::span<SrtpProtectRequest> requests);
 
 // How srtp_protect_rtp_batch runs: on ipsec-mb, or as a loop of protect_rtp (the
 // environment says WEIR_SRTP_BATCH=loop, for comparison and tests; also when this
-// thread has no ipsec-mb manager).
+// thread has no ipsec-mb manager). In ipsec_mb mode single AES-GCM protect_rtp and
+// unprotect_rtp run on ipsec-mb too; loop mode leaves all of SRTP on OpenSSL.
 enum class SrtpBatchMode : uint8_t { ipsec_mb, loop };
 SrtpBatchMode srtp_batch_mode();
 const char* srtp_batch_mode_name(SrtpBatchMode mode);

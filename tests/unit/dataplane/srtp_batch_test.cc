@@ -125,7 +125,7 @@ TEST(SrtpBatch, ModeFollowsEnvironment) {
 TEST(SrtpBatch, RandomBatchesMatchLibsrtpInOrder) {
   ASSERT_TRUE(srtp_library_init(nullptr));
   std::mt19937 rng(20261202);
-  for (int trial = 0; trial < 6; ++trial) {
+  for (int trial = 0; trial < 12; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     std::vector<Peer> peers;
     const size_t n_peers = 1 + rng() % 24;
@@ -245,6 +245,49 @@ TEST(SrtpBatch, OneStreamAcrossTheWrapInOneBatch) {
         ASSERT_EQ(0, std::memcmp(buffers[k].data(), expected[k].data(), requests[k].len)) << k;
       }
     }
+  }
+}
+
+// In ipsec-mb mode a lone AES-GCM protect_rtp / unprotect_rtp runs on ipsec-mb too: it
+// must seal exactly as libsrtp2 does, open what libsrtp2 sealed (across the wrap), and
+// refuse replays and tampering.
+TEST(SrtpBatch, SingleGcmPacketsMatchLibsrtpBothWays) {
+  ASSERT_TRUE(srtp_library_init(nullptr));
+  const SrtpSuite suite = SrtpSuite::aead_aes_128_gcm;
+  std::vector<uint8_t> key(srtp_master_length(suite));
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(0xA0 ^ (i * 7));
+  auto out = SrtpSession::create(suite, SrtpSession::Direction::outbound, key, nullptr);
+  auto in = SrtpSession::create(suite, SrtpSession::Direction::inbound, key, nullptr);
+  ASSERT_TRUE(out && in);
+  Libsrtp lib_out(suite, false, key), lib_in(suite, true, key);
+  std::mt19937 rng(11);
+  for (int i = 0; i < 400; ++i) {
+    const auto seq = static_cast<uint16_t>(65300 + i);  // wraps after 236 packets
+    const auto plain = rtp_packet(rng, 0x600DF00Du + static_cast<uint32_t>(i % 2), seq);
+    std::vector<uint8_t> a = plain, b = plain;
+    a.resize(plain.size() + SrtpSession::kMaxTrailer);
+    b.resize(a.size());
+    size_t alen = plain.size();
+    int blen = static_cast<int>(plain.size());
+    ASSERT_EQ(out->protect_rtp(a.data(), alen, a.size()), SrtpStatus::ok);
+    ASSERT_EQ(srtp_protect(lib_out.session, b.data(), &blen), srtp_err_status_ok);
+    ASSERT_EQ(alen, static_cast<size_t>(blen)) << i;
+    ASSERT_EQ(0, std::memcmp(a.data(), b.data(), alen)) << i;
+    if (i % 5 == 0) {  // a flipped bit anywhere must fail and must not mark the index seen
+      std::vector<uint8_t> bad(b.begin(), b.begin() + blen);
+      bad[rng() % bad.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+      size_t bad_len = bad.size();
+      ASSERT_NE(in->unprotect_rtp(bad.data(), bad_len), SrtpStatus::ok) << i;
+    }
+    size_t olen = static_cast<size_t>(blen);
+    ASSERT_EQ(in->unprotect_rtp(b.data(), olen), SrtpStatus::ok) << i;
+    ASSERT_EQ(olen, plain.size());
+    ASSERT_EQ(0, std::memcmp(b.data(), plain.data(), olen)) << i;
+    int llen = static_cast<int>(alen);
+    std::vector<uint8_t> again(a.begin(), a.begin() + static_cast<long>(alen));
+    ASSERT_EQ(srtp_unprotect(lib_in.session, a.data(), &llen), srtp_err_status_ok) << i;
+    size_t replay_len = again.size();
+    ASSERT_EQ(in->unprotect_rtp(again.data(), replay_len), SrtpStatus::replay) << i;
   }
 }
 
