@@ -120,7 +120,8 @@ void BM_SrtpUnprotect(benchmark::State& state, SrtpSuite suite, size_t payload) 
 // One forward's fan-out: `batch` consumers, each on its own session (key) and SSRC, get
 // a copy of the same 1,100-byte-payload packet protected. Reports per-packet figures
 // (items = packets). `batched` runs srtp_protect_rtp_batch (ipsec-mb unless
-// WEIR_SRTP_BATCH=loop); otherwise the loop of protect_rtp it replaces.
+// WEIR_SRTP_BATCH=loop); otherwise the loop of protect_rtp it replaces (whose lone GCM
+// packets are on ipsec-mb too unless WEIR_SRTP_BATCH=loop: run so for all-OpenSSL figures).
 void BM_SrtpProtectFanOut(benchmark::State& state, SrtpSuite suite, size_t batch, bool batched) {
   constexpr size_t kPayload = 1100;
   std::vector<std::unique_ptr<SrtpSession>> sessions;
