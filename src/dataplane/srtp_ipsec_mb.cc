@@ -10,18 +10,29 @@
 
 namespace weir::dp {
 
+// Only what the suite uses is allocated: an outbound session per consumer's transport
+// makes per-session bytes count (AES-CM 256, GCM about 1 KiB).
 struct SrtpMbKeys {
   bool gcm = false;
-  alignas(16) uint32_t aes_enc[4 * 11] = {};  // AES-128 round keys
-  alignas(16) uint8_t hmac_ipad[20] = {};     // SHA-1 state after (auth key ^ ipad)
-  alignas(16) uint8_t hmac_opad[20] = {};     // SHA-1 state after (auth key ^ opad)
-  alignas(64) gcm_key_data gcm_keys{};        // the AVX-512 code loads it 64 bytes at a time
 };
 
 namespace {
 
+struct CmKeys : SrtpMbKeys {
+  alignas(16) uint32_t aes_enc[4 * 11] = {};  // AES-128 round keys
+  alignas(16) uint8_t hmac_ipad[20] = {};     // SHA-1 state after (auth key ^ ipad)
+  alignas(16) uint8_t hmac_opad[20] = {};     // SHA-1 state after (auth key ^ opad)
+};
+
+struct GcmKeys : SrtpMbKeys {
+  alignas(64) gcm_key_data keys{};  // the AVX-512 code loads it 64 bytes at a time
+};
+
+const CmKeys& cm_keys(const SrtpMbJob& job) { return *static_cast<const CmKeys*>(job.keys); }
+const GcmKeys& gcm_keys(const SrtpMbJob& job) { return *static_cast<const GcmKeys*>(job.keys); }
+
 // One manager per thread: a worker's jobs are only ever in its own manager's lanes. The
-// manager is a few hundred KiB (out-of-order lane state per algorithm), made once.
+// manager is about 200 KiB (out-of-order lane state per algorithm), made once.
 class ThreadManager {
  public:
   ThreadManager() {
@@ -55,7 +66,7 @@ ThreadManager& thread_manager() {
 constexpr size_t kHmacSha1TagLen = 12;  // the shortest tag ipsec-mb writes for HMAC-SHA1
 
 void fill_cm_job(IMB_JOB* j, SrtpMbJob& job) {
-  const SrtpMbKeys& k = *job.keys;
+  const CmKeys& k = cm_keys(job);
   // RFC 3711 4.2: the tag covers header, encrypted payload and ROC. The ROC goes where the
   // tag will be, so one contiguous hash input; the tag overwrites it once the hash is done.
   wire::store_be32(job.packet + job.len, job.roc);
@@ -82,13 +93,13 @@ void fill_cm_job(IMB_JOB* j, SrtpMbJob& job) {
 }
 
 void fill_gcm_job(IMB_JOB* j, SrtpMbJob& job) {
-  const SrtpMbKeys& k = *job.keys;
+  const GcmKeys& k = gcm_keys(job);
   const uint32_t payload = job.len - job.header_len;
   j->cipher_mode = IMB_CIPHER_GCM;
   j->cipher_direction = IMB_DIR_ENCRYPT;
   j->chain_order = IMB_ORDER_CIPHER_HASH;
-  j->enc_keys = &k.gcm_keys;
-  j->dec_keys = &k.gcm_keys;
+  j->enc_keys = &k.keys;
+  j->dec_keys = &k.keys;
   j->key_len_in_bytes = 16;
   j->src = job.packet;
   j->dst = job.packet + job.header_len;
@@ -115,21 +126,33 @@ void complete(const IMB_JOB* j) {
 }  // namespace
 
 void SrtpMbKeysFree::operator()(SrtpMbKeys* keys) const {
-  OPENSSL_cleanse(keys, sizeof *keys);
-  delete keys;
+  if (keys->gcm) {
+    auto* k = static_cast<GcmKeys*>(keys);
+    OPENSSL_cleanse(&k->keys, sizeof k->keys);
+    delete k;
+  } else {
+    auto* k = static_cast<CmKeys*>(keys);
+    OPENSSL_cleanse(k->aes_enc, sizeof k->aes_enc);
+    OPENSSL_cleanse(k->hmac_ipad, sizeof k->hmac_ipad);
+    OPENSSL_cleanse(k->hmac_opad, sizeof k->hmac_opad);
+    delete k;
+  }
 }
 
 SrtpMbKeysPtr srtp_mb_make_keys(bool gcm, std::span<const uint8_t, 16> cipher_key,
                                 std::span<const uint8_t, 20> auth_key) {
   IMB_MGR* m = thread_manager().get();
   if (m == nullptr) return nullptr;
-  SrtpMbKeysPtr k(new (std::nothrow) SrtpMbKeys);
-  if (!k) return nullptr;
-  k->gcm = gcm;
   if (gcm) {
-    IMB_AES128_GCM_PRE(m, cipher_key.data(), &k->gcm_keys);
-    return k;
+    auto* k = new (std::nothrow) GcmKeys;
+    if (k == nullptr) return nullptr;
+    k->gcm = true;
+    IMB_AES128_GCM_PRE(m, cipher_key.data(), &k->keys);
+    return SrtpMbKeysPtr(k);
   }
+  auto* k = new (std::nothrow) CmKeys;
+  if (k == nullptr) return nullptr;
+  SrtpMbKeysPtr owned(k);
   alignas(16) uint32_t aes_dec[4 * 11];
   IMB_AES_KEYEXP_128(m, cipher_key.data(), k->aes_enc, aes_dec);
   OPENSSL_cleanse(aes_dec, sizeof aes_dec);
@@ -145,7 +168,7 @@ SrtpMbKeysPtr srtp_mb_make_keys(bool gcm, std::span<const uint8_t, 16> cipher_ke
   IMB_SHA1_ONE_BLOCK(m, opad, k->hmac_opad);
   OPENSSL_cleanse(ipad, sizeof ipad);
   OPENSSL_cleanse(opad, sizeof opad);
-  return k;
+  return owned;
 }
 
 void srtp_mb_protect_rtp(std::span<SrtpMbJob> jobs) {
