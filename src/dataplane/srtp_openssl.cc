@@ -85,6 +85,7 @@ bool OpensslSrtp::init(std::span<const uint8_t> master, std::string* error) {
     if (error != nullptr) *error = "OpenSSL could not set up AES for SRTP";
     return false;
   }
+  if (!inbound_ || gcm_suite()) setup_mb_keys(key, salt);
   return true;
 }
 
@@ -208,16 +209,21 @@ void OpensslSrtp::hmac(const SessionKeys& keys, const uint8_t* data, size_t len,
 }
 
 // RFC 3711 4.1.1: IV = (k_s << 16) ^ (SSRC << 64) ^ (index << 16).
-bool OpensslSrtp::ctr_xor(const SessionKeys& keys, uint32_t ssrc, uint64_t index, uint8_t* data,
-                          size_t len) {
-  if (len == 0) return true;
-  uint8_t iv[16] = {};
+void OpensslSrtp::cm_iv(const SessionKeys& keys, uint32_t ssrc, uint64_t index, uint8_t iv[16]) {
+  std::memset(iv, 0, 16);
   std::memcpy(iv, keys.salt, kCmSaltLen);
   iv[4] ^= static_cast<uint8_t>(ssrc >> 24);
   iv[5] ^= static_cast<uint8_t>(ssrc >> 16);
   iv[6] ^= static_cast<uint8_t>(ssrc >> 8);
   iv[7] ^= static_cast<uint8_t>(ssrc);
   for (int i = 0; i < 6; ++i) iv[8 + i] ^= static_cast<uint8_t>(index >> (40 - 8 * i));
+}
+
+bool OpensslSrtp::ctr_xor(const SessionKeys& keys, uint32_t ssrc, uint64_t index, uint8_t* data,
+                          size_t len) {
+  if (len == 0) return true;
+  uint8_t iv[16];
+  cm_iv(keys, ssrc, index, iv);
   int n = 0;
   return EVP_EncryptInit_ex(keys.cipher, nullptr, nullptr, nullptr, iv) == 1 &&
          EVP_EncryptUpdate(keys.cipher, data, &n, data, static_cast<int>(len)) == 1;
@@ -444,6 +450,79 @@ SrtpStatus OpensslSrtp::unprotect_rtcp(uint8_t* p, size_t& len) {
   }
   len = body_end;
   return SrtpStatus::ok;
+}
+
+// The same RTP session keys as setup_keys derives, in ipsec-mb's form. Without them (no
+// ipsec-mb manager) batches fall back to protect_rtp.
+void OpensslSrtp::setup_mb_keys(std::span<const uint8_t> master_key,
+                                std::span<const uint8_t> master_salt) {
+  uint8_t enc[kKeyLen];
+  uint8_t auth[kAuthKeyLen] = {};
+  if (srtp_derive_session_key(master_key, master_salt, 0x00, enc, sizeof enc) &&
+      (gcm_suite() || srtp_derive_session_key(master_key, master_salt, 0x01, auth, sizeof auth))) {
+    mb_rtp_ = srtp_mb_make_keys(gcm_suite(), std::span<const uint8_t, kKeyLen>(enc),
+                                std::span<const uint8_t, kAuthKeyLen>(auth));
+  }
+  OPENSSL_cleanse(enc, sizeof enc);
+  OPENSSL_cleanse(auth, sizeof auth);
+}
+
+SrtpStatus OpensslSrtp::prepare_protect_rtp(uint8_t* p, size_t len, size_t capacity,
+                                            SrtpMbJob& job) {
+  if (!mb_rtp_) return SrtpStatus::other;
+  size_t header = 0;
+  if (!rtp_header_length(p, len, &header)) return SrtpStatus::bad_packet;
+  const size_t tag_len = rtp_tag_len();
+  if (len + tag_len > capacity) return SrtpStatus::no_space;
+  const uint32_t ssrc = wire::load_be32(p + 8);
+  const uint16_t seq = wire::load_be16(p + 2);
+  Stream& s = stream_for(ssrc);
+  const uint64_t index = estimate_index(s, seq);
+  // As protect_rtp: retransmissions reuse an index; only one older than the window fails.
+  if (s.rtp_started && !replay_check(s.window, s.highest, index, true)) return SrtpStatus::replay;
+  replay_accept(s, index);
+  const auto roc = static_cast<uint32_t>(index >> 16);
+  job.packet = p;
+  job.header_len = static_cast<uint32_t>(header);
+  job.len = static_cast<uint32_t>(len);
+  job.tag_len = static_cast<uint32_t>(tag_len);
+  job.roc = roc;
+  job.gcm = gcm_suite();
+  job.keys = mb_rtp_.get();
+  if (job.gcm) {
+    rtp_gcm_iv(ssrc, roc, seq, job.iv);
+  } else {
+    cm_iv(rtp_, ssrc, index, job.iv);
+  }
+  return SrtpStatus::ok;
+}
+
+SrtpStatus OpensslSrtp::prepare_unprotect_rtp(uint8_t* p, size_t len, SrtpMbJob& job,
+                                              uint64_t& index) {
+  if (!mb_rtp_ || !gcm_suite()) return SrtpStatus::other;
+  const size_t tag_len = rtp_tag_len();
+  if (len < 12 + tag_len) return SrtpStatus::bad_packet;
+  size_t header = 0;
+  if (!rtp_header_length(p, len - tag_len, &header)) return SrtpStatus::bad_packet;
+  const uint32_t ssrc = wire::load_be32(p + 8);
+  const uint16_t seq = wire::load_be16(p + 2);
+  const Stream& s = stream_for(ssrc);
+  index = estimate_index(s, seq);
+  if (s.rtp_started && !replay_check(s.window, s.highest, index, false)) return SrtpStatus::replay;
+  const auto roc = static_cast<uint32_t>(index >> 16);
+  job.packet = p;
+  job.header_len = static_cast<uint32_t>(header);
+  job.len = static_cast<uint32_t>(len - tag_len);
+  job.tag_len = static_cast<uint32_t>(tag_len);
+  job.roc = roc;
+  job.gcm = true;
+  job.keys = mb_rtp_.get();
+  rtp_gcm_iv(ssrc, roc, seq, job.iv);
+  return SrtpStatus::ok;
+}
+
+void OpensslSrtp::finish_unprotect_rtp(uint32_t ssrc, uint64_t index) {
+  replay_accept(stream_for(ssrc), index);
 }
 
 }  // namespace weir::dp

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/srtp_ipsec_mb.h"
 #include "dataplane/srtp_session.h"
 
 namespace weir::dp {
@@ -57,6 +58,18 @@ class OpensslSrtp {
   void reserve_streams(size_t n);
   size_t stream_capacity() const { return streams_.size(); }
 
+  // protect_rtp's header work for a caller that runs the cryptography on ipsec-mb (a batch):
+  // checks, index estimation, replay bookkeeping and the IV, in the same order and with the
+  // same outcome as protect_rtp, filling job. The index counts as sent once this returns
+  // ok, so a later packet of the same SSRC can be prepared before this one's crypto runs.
+  // Needs has_mb_keys(); protect_rtp and this keep the same per-SSRC state.
+  SrtpStatus prepare_protect_rtp(uint8_t* packet, size_t len, size_t capacity, SrtpMbJob& job);
+  bool has_mb_keys() const { return mb_rtp_ != nullptr; }
+  // unprotect_rtp's header work and replay check for AES-GCM on ipsec-mb (job.len is the
+  // length without the tag); finish_unprotect_rtp records index once the tag is verified.
+  SrtpStatus prepare_unprotect_rtp(uint8_t* packet, size_t len, SrtpMbJob& job, uint64_t& index);
+  void finish_unprotect_rtp(uint32_t ssrc, uint64_t index);
+
  private:
   // Session keys of one protocol (RTP or RTCP), derived from the master key.
   struct SessionKeys {
@@ -82,9 +95,11 @@ class OpensslSrtp {
   bool init(std::span<const uint8_t> master, std::string* error);
   bool setup_keys(SessionKeys& keys, std::span<const uint8_t> master_key,
                   std::span<const uint8_t> master_salt, uint8_t label_base);
+  void setup_mb_keys(std::span<const uint8_t> master_key, std::span<const uint8_t> master_salt);
   Stream& stream_for(uint32_t ssrc);
   void hmac(const SessionKeys& keys, const uint8_t* data, size_t len, const uint8_t* tail,
             size_t tail_len, uint8_t out[20]) const;
+  static void cm_iv(const SessionKeys& keys, uint32_t ssrc, uint64_t index, uint8_t iv[16]);
   bool ctr_xor(const SessionKeys& keys, uint32_t ssrc, uint64_t index, uint8_t* data,
                size_t len);
   void rtp_gcm_iv(uint32_t ssrc, uint32_t roc, uint16_t seq, uint8_t iv[12]) const;
@@ -106,6 +121,7 @@ class OpensslSrtp {
   SessionKeys rtcp_;
   std::vector<Stream> streams_ = std::vector<Stream>(kInitialStreams);
   uint64_t use_clock_ = 0;
+  SrtpMbKeysPtr mb_rtp_;  // RTP session keys for ipsec-mb (outbound, and inbound GCM)
 };
 
 }  // namespace weir::dp

@@ -41,6 +41,8 @@ enum class SrtpStatus : uint8_t {
 const char* srtp_status_name(SrtpStatus status);
 
 class OpensslSrtp;
+struct SrtpMbJob;
+struct SrtpProtectRequest;
 
 // Who does the cryptography. OpenSSL is the default: Debian's libsrtp2 is built on NSS,
 // which allocates on every packet and costs several times more CPU per protect. libsrtp2
@@ -81,7 +83,13 @@ class SrtpSession {
   SrtpBackend backend() const { return fast_ ? SrtpBackend::openssl : SrtpBackend::libsrtp; }
 
  private:
+  friend void srtp_protect_rtp_batch(std::span<SrtpProtectRequest> requests);
   SrtpSession(SrtpSuite s, Direction d);
+  // The checks of protect_rtp, then OpensslSrtp's header work into job. false with
+  // r.status set when the packet is done (failed, or protected here because this session
+  // has no ipsec-mb keys); true when job waits for its cryptography.
+  bool prepare_batched_protect(SrtpProtectRequest& r, SrtpMbJob& job);
+  bool single_on_mb() const;
   std::unique_ptr<OpensslSrtp> fast_;  // set for the OpenSSL backend
   void* session_ = nullptr;            // srtp_t, for the libsrtp backend
   SrtpSuite suite_;
@@ -97,10 +105,19 @@ struct SrtpProtectRequest {
   SrtpStatus status = SrtpStatus::other;  // out
 };
 // Protects every request's packet. The outcome of each equals protect_rtp on the requests
-// in order (several requests may name the same session and SSRC); batched backends run
-// the independent cryptography together. No allocation (after a thread's first call), no
-// locks, no exceptions.
+// in order (several requests may name the same session and SSRC). The header work runs
+// per packet in order; the cryptography of OpenSSL-backend sessions then runs together on
+// libipsec-mb (AES-CTR + HMAC-SHA1 in SIMD lanes, AES-GCM). No allocation (after a
+// thread's first call), no locks, no exceptions.
 void srtp_protect_rtp_batch(std::span<SrtpProtectRequest> requests);
+
+// How srtp_protect_rtp_batch runs: on ipsec-mb, or as a loop of protect_rtp (the
+// environment says WEIR_SRTP_BATCH=loop, for comparison and tests; also when this
+// thread has no ipsec-mb manager). In ipsec_mb mode single AES-GCM protect_rtp and
+// unprotect_rtp run on ipsec-mb too; loop mode leaves all of SRTP on OpenSSL.
+enum class SrtpBatchMode : uint8_t { ipsec_mb, loop };
+SrtpBatchMode srtp_batch_mode();
+const char* srtp_batch_mode_name(SrtpBatchMode mode);
 
 // libsrtp2's process-wide initialisation; idempotent and thread-safe.
 bool srtp_library_init(std::string* error);
