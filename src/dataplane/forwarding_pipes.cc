@@ -133,14 +133,15 @@ void ForwardingTables::on_piped_packet(const PipedPacket& in, uint64_t now_ns) {
   }
   worker_counters_.piped_in.add();
   ProducerState& p = *it->second;
+  // Drops here are the worker's: the copy's own counters are shown nowhere.
   PacketBuffer* buf = pool_.alloc();
   if (buf == nullptr) {
-    p.counters->dropped.add(DropReason::no_buffer);
+    worker_counters_.dropped.add(DropReason::no_buffer);
     return;
   }
   if (in.len > buf->room()) {
     pool_.release(buf);
-    p.counters->dropped.add(DropReason::too_large);
+    worker_counters_.dropped.add(DropReason::too_large);
     return;
   }
   std::memcpy(buf->data(), in.data, in.len);
@@ -148,7 +149,7 @@ void ForwardingTables::on_piped_packet(const PipedPacket& in, uint64_t now_ns) {
   wire::RtpPacketView rtp;
   if (!wire::RtpPacketView::parse(buf->data(), buf->len, rtp)) {  // validated at the source
     pool_.release(buf);
-    p.counters->dropped.add(DropReason::malformed_rtp);
+    worker_counters_.dropped.add(DropReason::malformed_rtp);
     return;
   }
   ProducerStream& s = p.streams[in.stream];
@@ -159,11 +160,8 @@ void ForwardingTables::on_piped_packet(const PipedPacket& in, uint64_t now_ns) {
   p.counters->bytes.add(in.len);
   s.stats.on_packet(rtp.sequence_number(), rtp.timestamp(), now_ns);
   if (s.history) s.history->store(rtp.sequence_number(), buf, now_ns);
-  if (p.paused) {
-    p.counters->dropped.add(DropReason::paused);
-  } else {
-    forward(p, in.stream, rtp, in.keyframe, now_ns);
-  }
+  // Paused: the producer's worker stopped piping it already; this is one in flight.
+  if (!p.paused) forward(p, in.stream, rtp, in.keyframe, now_ns);
   pool_.release(buf);
 }
 
