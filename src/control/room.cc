@@ -271,9 +271,8 @@ json Room::transport_stats(const std::string& transport_id) const {
   const Transport* t = find_in(transports_, transport_id);
   if (!t) throw_not_found("transport \"" + transport_id + "\" not found");
   json items = t->stats();
-  if (!items.empty() && workers_[worker_of_transport(transport_id)] != nullptr) {
-    items[0]["worker"] = workers_[worker_of_transport(transport_id)]->index();
-  }
+  const dp::Worker* worker = workers_[worker_of_transport(transport_id)];
+  if (!items.empty() && worker != nullptr) items[0]["worker"] = worker->index();
   return items;
 }
 

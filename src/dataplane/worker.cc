@@ -202,8 +202,13 @@ void Worker::run() {
   while (running_.load(std::memory_order_acquire)) {
     apply_commands();
     // Packets waiting in a pipe from another worker: look at the sockets, do not sleep.
-    const uint32_t wait_us = tables_->pipes_pending() ? 0 : kIdleWaitUs;
+    uint32_t wait_us = tables_->pipes_pending() ? 0 : kIdleWaitUs;
+    if (wait_us != 0 && config_.pipes != nullptr) {
+      config_.pipes->set_sleeping(config_.index, true);
+      if (tables_->pipes_pending()) wait_us = 0;  // piped before it saw us sleeping
+    }
     const size_t n = engine_->rx_burst(rx, config_.burst, wait_us);
+    if (config_.pipes != nullptr) config_.pipes->set_sleeping(config_.index, false);
     counters_.loop_iterations.add();
     const uint64_t now = now_ns();
     if (n > 0) {
@@ -213,9 +218,9 @@ void Worker::run() {
     }
     tables_->drain_pipes(now);
     tables_->on_tick(now);
-    // Once per loop, for every worker this one piped something to: one wake each.
+    // Once per loop, for every worker this one piped something to, if it waits.
     for (uint64_t wakes = tables_->take_pipe_wakes(); wakes != 0; wakes &= wakes - 1) {
-      config_.pipes->wake(static_cast<uint32_t>(__builtin_ctzll(wakes)));
+      config_.pipes->wake_if_sleeping(static_cast<uint32_t>(__builtin_ctzll(wakes)));
     }
     publish_engine_stats();
   }

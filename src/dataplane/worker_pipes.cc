@@ -8,7 +8,8 @@ WorkerPipes::WorkerPipes(uint32_t workers, size_t media_slots, size_t keyframe_s
     : workers_(workers),
       media_(static_cast<size_t>(workers) * workers),
       keyframes_(static_cast<size_t>(workers) * workers),
-      engines_(std::make_unique<std::atomic<UdpEngine*>[]>(workers)) {
+      engines_(std::make_unique<std::atomic<UdpEngine*>[]>(workers)),
+      sleeping_(std::make_unique<std::atomic<bool>[]>(workers)) {
   for (uint32_t from = 0; from < workers; ++from) {
     for (uint32_t to = 0; to < workers; ++to) {
       if (from == to) continue;
@@ -17,7 +18,10 @@ WorkerPipes::WorkerPipes(uint32_t workers, size_t media_slots, size_t keyframe_s
           std::make_unique<SpscRing<PipedKeyFrameRequest>>(keyframe_slots);
     }
   }
-  for (uint32_t i = 0; i < workers; ++i) engines_[i].store(nullptr, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < workers; ++i) {
+    engines_[i].store(nullptr, std::memory_order_relaxed);
+    sleeping_[i].store(false, std::memory_order_relaxed);
+  }
 }
 
 void WorkerPipes::wake(uint32_t worker) const {

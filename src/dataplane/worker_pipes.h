@@ -114,11 +114,26 @@ class WorkerPipes {
   // Thread-safe: makes the worker's waiting rx_burst return, so it drains its pipes.
   void wake(uint32_t worker) const;
 
+  // A worker about to wait in the kernel says so, then looks at its pipes once more; a
+  // writer wakes it only if it says so. Both sides put a full fence between their store
+  // and their load (Dekker): either the sleeper sees the packet or the writer sees the
+  // sleeper, so a wake is never lost and a busy worker is never woken (no system call).
+  void set_sleeping(uint32_t worker, bool sleeping) {
+    sleeping_[worker].store(sleeping, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  // Writer, after it committed what it piped to `worker`.
+  void wake_if_sleeping(uint32_t worker) const {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (worker < workers_ && sleeping_[worker].load(std::memory_order_relaxed)) wake(worker);
+  }
+
  private:
   uint32_t workers_;
   std::vector<std::unique_ptr<PipeRing>> media_;  // [from * workers + to]; null when from == to
   std::vector<std::unique_ptr<SpscRing<PipedKeyFrameRequest>>> keyframes_;
   std::unique_ptr<std::atomic<UdpEngine*>[]> engines_;
+  std::unique_ptr<std::atomic<bool>[]> sleeping_;
 };
 
 }  // namespace weir::dp

@@ -80,6 +80,42 @@ TEST(WorkerPipes, EveryOrderedPairHasItsOwnRings) {
   pipes.wake(7);  // out of range: nothing happens
 }
 
+// Counts wake() calls; nothing else is used.
+class WakeCountingEngine : public UdpEngine {
+ public:
+  const char* name() const override { return "fake"; }
+  int add_socket(const UdpBinding&, std::string*) override { return -1; }
+  void remove_socket(uint32_t) override {}
+  size_t rx_burst(RxPacket*, size_t, uint32_t) override { return 0; }
+  void tx_burst(TxPacket*, size_t) override {}
+  void wake() override { ++wakes; }
+  const EngineStats& stats() const override { return stats_; }
+  int wakes = 0;
+
+ private:
+  EngineStats stats_;
+};
+
+TEST(WorkerPipes, AWriterWakesAWorkerOnlyWhileItWaits) {
+  WorkerPipes pipes(2, 8, 4);
+  WakeCountingEngine engine;
+  pipes.attach(1, &engine);
+  pipes.wake_if_sleeping(1);  // busy: no system call
+  EXPECT_EQ(engine.wakes, 0);
+  pipes.set_sleeping(1, true);
+  pipes.wake_if_sleeping(1);
+  EXPECT_EQ(engine.wakes, 1);
+  pipes.set_sleeping(1, false);
+  pipes.wake_if_sleeping(1);
+  EXPECT_EQ(engine.wakes, 1);
+  pipes.wake(1);  // unconditional
+  EXPECT_EQ(engine.wakes, 2);
+  pipes.attach(1, nullptr);  // stopped: nothing to wake
+  pipes.set_sleeping(1, true);
+  pipes.wake_if_sleeping(1);
+  EXPECT_EQ(engine.wakes, 2);
+}
+
 // The next RTP packet (the consumer's sender reports may come in between); empty on timeout.
 std::vector<uint8_t> receive_rtp(const Endpoint& e) {
   for (;;) {
