@@ -45,7 +45,7 @@ TEST(PipeRing, FillsToCapacityThenRefusesUntilTheReaderPops) {
 
 TEST(PipeRing, OneWriterOneReaderThreadsSeeEveryPacketInOrder) {
   PipeRing ring(64);
-  constexpr uint32_t kCount = 200000;
+  constexpr uint32_t kCount = 50000;
   std::thread writer([&] {
     for (uint32_t i = 0; i < kCount;) {
       if (PipedPacket* slot = ring.reserve()) {
