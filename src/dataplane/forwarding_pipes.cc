@@ -71,7 +71,10 @@ void ForwardingTables::on_remove_producer_pipe(const RemoveProducerPipe& c) {
 
 void ForwardingTables::pipe_out(ProducerState& p, uint8_t stream, const wire::RtpPacketView& rtp,
                                 bool keyframe, uint64_t now_ns) {
-  if (rtp.size() > PipedPacket::kMaxSize) return;  // cannot happen: a pool buffer is smaller
+  if (rtp.size() > PipedPacket::kMaxSize) {  // larger than any pool buffer's room
+    p.counters->dropped.add(DropReason::too_large);
+    return;
+  }
   for (const uint32_t to : p.pipes_to) {
     PipeRing& ring = pipes_->media(self_, to);
     PipedPacket* slot = ring.reserve();

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "dataplane/spsc_ring.h"
@@ -22,15 +23,19 @@ class UdpEngine;
 
 // One piped RTP packet: the plain bytes and what the receiving worker cannot re-derive
 // cheaply (which stream of the producer, whether it starts a key frame).
+// No member initializers on purpose: the ring's slots are allocated uninitialized, so a
+// pipe between two workers that never share a room costs address space, not memory
+// (N workers have N*(N-1) pipes of ~4 MiB each).
 struct PipedPacket {
   static constexpr size_t kMaxSize = 1920;  // a pool buffer's room after its headroom
-  ProducerId producer = 0;
-  uint8_t stream = 0;
-  bool keyframe = false;
-  uint16_t len = 0;
-  uint64_t arrival_ns = 0;  // when the producer's worker received it
+  ProducerId producer;
+  uint8_t stream;
+  bool keyframe;
+  uint16_t len;
+  uint64_t arrival_ns;  // when the producer's worker received it
   uint8_t data[kMaxSize];
 };
+static_assert(std::is_trivially_default_constructible_v<PipedPacket>);
 
 // A consumer's wish for a key frame of one stream, going back to the producer's worker.
 struct PipedKeyFrameRequest {
