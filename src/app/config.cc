@@ -26,6 +26,7 @@ enum class Opt {
   rtc_min_port,
   rtc_max_port,
   workers,
+  room_spread_threshold,
   log_level,
   http_ip,
   http_port,
@@ -82,6 +83,12 @@ const OptionInfo kOptions[] = {
      "Highest UDP port for media transports (a transport without rtcpMux takes two)."},
     {Opt::workers, "workers", "workers", "N", Kind::number, 1, kMaxWorkers, "1",
      "Dataplane worker threads (one per core you give weir), 1 to 64."},
+    {Opt::room_spread_threshold, "roomSpreadThreshold", "room-spread-threshold", "N", Kind::number,
+     0, 1000000, "500",
+     "A room with more consumers than this spreads: its new transports go to the least-loaded "
+     "worker, and its producers are piped to the workers that have their consumers. Below "
+     "it a room stays on one worker (rooms are placed on the worker with the fewest "
+     "consumers)."},
     {Opt::log_level, "logLevel", "log-level", "LEVEL", Kind::text, 0, 0, "info",
      "Log verbosity: trace, debug, info, warn, error or off. debug logs every HTTP request."},
     {Opt::http_ip, "httpIp", "http-ip", "IP", Kind::text, 0, 0, "127.0.0.1",
@@ -182,6 +189,7 @@ bool set_number(Config& c, const OptionInfo& o, uint64_t v, const std::string& o
     case Opt::rtc_min_port: c.rtc_min_port = static_cast<uint16_t>(v); break;
     case Opt::rtc_max_port: c.rtc_max_port = static_cast<uint16_t>(v); break;
     case Opt::workers: c.workers = static_cast<uint32_t>(v); break;
+    case Opt::room_spread_threshold: c.room_spread_threshold = static_cast<uint32_t>(v); break;
     case Opt::http_port: c.http_port = static_cast<uint16_t>(v); break;
     case Opt::max_http_connections: c.max_http_connections = static_cast<uint32_t>(v); break;
     case Opt::max_http_body_bytes: c.max_http_body_bytes = v; break;

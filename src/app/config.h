@@ -31,6 +31,8 @@ struct Config {
   uint16_t rtc_min_port = 40000;
   uint16_t rtc_max_port = 49999;
   uint32_t workers = 1;                 // dataplane threads
+  // Consumers a room may have before its new transports spread over the workers.
+  uint32_t room_spread_threshold = 500;
   log::Level log_level = log::Level::info;
   std::string http_ip = "127.0.0.1";
   uint16_t http_port = 4443;            // 0: any free port (logged at startup)

@@ -22,6 +22,7 @@
 #include "dataplane/dtls_transport.h"
 #include "dataplane/srtp_session.h"
 #include "dataplane/worker.h"
+#include "dataplane/worker_pipes.h"
 #include "signaling/http_server.h"
 #include "signaling/tls_context.h"
 
@@ -82,6 +83,10 @@ int run(const app::Config& config) {
     LOG_ERROR("app", "DPDK dataplane cannot start: %s", error.c_str());
     return 1;
   }
+  // The pipes between workers outlive them (declared before): a room larger than one core
+  // spreads its consumers over several workers.
+  std::unique_ptr<dp::WorkerPipes> pipes;
+  if (config.workers > 1) pipes = std::make_unique<dp::WorkerPipes>(config.workers);
   std::vector<std::unique_ptr<dp::Worker>> workers;
   std::vector<dp::Worker*> worker_ptrs;
   for (uint32_t i = 0; i < config.workers; ++i) {
@@ -90,6 +95,7 @@ int run(const app::Config& config) {
     wc.prefer_mmsg = config.io_engine == app::IoEngine::recvmmsg;
     wc.keyframe_request_interval_ms = config.keyframe_request_interval_ms;
     wc.dpdk_port = dpdk.port.get();
+    wc.pipes = pipes.get();
     if (config.webrtc_server_port != 0) {
       wc.shared_ip = config.listen_ip;
       wc.shared_port = static_cast<uint16_t>(config.webrtc_server_port + i);
@@ -120,6 +126,7 @@ int run(const app::Config& config) {
   cc.rtc_max_port = config.rtc_max_port;
   cc.webrtc_shared_port = config.webrtc_server_port != 0;
   cc.ice_consent_timeout_ms = uint64_t{config.ice_consent_timeout_s} * 1000;
+  cc.room_spread_threshold = config.room_spread_threshold;
   cc.udp_ports = dpdk.udp_ports.get();
   if (!config.dtls_certificate_file.empty()) {
     cc.dtls_certificate = dp::DtlsCertificate::load(config.dtls_certificate_file,

@@ -26,6 +26,7 @@ struct Consumer {
   // read only for the consume answer and newConsumer.
   std::string rtp_parameters_json;
   nlohmann::json rtp_parameters() const { return nlohmann::json::parse(rtp_parameters_json); }
+  uint32_t worker = 0;  // its transport's worker
   bool paused = false;  // its own pause (not the producer's)
   int priority = 1;
   uint8_t preferred_spatial_layer = 0xFF;   // 0xFF: the highest

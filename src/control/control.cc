@@ -219,7 +219,10 @@ ApiResult Control::consumer_stats(const std::string& room_id, const std::string&
 ApiResult Control::server_stats() {
   return answer("server stats", [&] {
     json workers = json::array();
-    for (const dp::Worker* w : rooms_->workers()) workers.push_back(worker_stats_json(*w));
+    for (size_t i = 0; i < rooms_->workers().size(); ++i) {
+      const WorkerLoad& load = rooms_->placement().load(static_cast<uint32_t>(i));
+      workers.push_back(worker_stats_json(*rooms_->workers()[i], &load));
+    }
     size_t transports = 0, producers = 0, consumers = 0;
     for (const auto& [id, room] : rooms_->rooms()) {
       transports += room->transport_count();

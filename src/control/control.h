@@ -35,6 +35,9 @@ struct ControlConfig {
   // of their own; the workers must have been started with one.
   bool webrtc_shared_port = false;
   uint64_t ice_consent_timeout_ms = 30000;
+  // A room with more consumers than this spreads its new transports over the workers
+  // (worker_placement.h); below it a room stays on one worker.
+  uint32_t room_spread_threshold = 500;
   // The demo's server bot: every joined peer consumes its "bot" data producer (peerId
   // null), and a text message on a peer's "bot" data producer is answered on it with
   // `<displayName> said me: "<text>"`.

@@ -53,10 +53,20 @@ json net_stack_json(const dp::NetStackCounters& s, const dp::EngineStats& engine
             {"ipv6", s.drop_ipv6.get()}}}};
 }
 
-json worker_stats_json(const dp::Worker& worker) {
+json worker_stats_json(const dp::Worker& worker, const WorkerLoad* load) {
   const dp::WorkerCounters& c = worker.counters();
   const dp::EngineStats engine = worker.engine_stats();
   json out = worker_stats_json_base(worker, c, engine);
+  // Pipes to and from the other workers (rooms spread over several).
+  out["pipedOut"] = c.piped_out.get();
+  out["pipedIn"] = c.piped_in.get();
+  out["pipeFull"] = c.pipe_full.get();
+  out["pipeUnknownProducer"] = c.pipe_unknown_producer.get();
+  if (load != nullptr) {
+    out["transports"] = load->transports;
+    out["consumers"] = load->consumers;
+    out["rooms"] = load->rooms;
+  }
   if (const dp::NetStackCounters* s = worker.net_stack_counters())
     out["netStack"] = net_stack_json(*s, engine);
   return out;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "control/worker_placement.h"
 #include "dataplane/counters.h"
 
 namespace weir::dp {
@@ -19,7 +20,9 @@ nlohmann::json drop_counters_json(const dp::DropCounters& dropped);
 // {rtpPacketsReceived, rtcpPacketsReceived, bytesReceived, rtpPacketsSent, ..., dropped}.
 nlohmann::json transport_counters_json(const dp::TransportCounters& counters);
 
-// {index, engine, rxPackets, rxBytes, txPackets, txBytes, submits, poolAvailable, dropped}
-nlohmann::json worker_stats_json(const dp::Worker& worker);
+// {index, engine, rxPackets, rxBytes, txPackets, txBytes, submits, poolAvailable, dropped,
+//  pipedOut, pipedIn, pipeFull, pipeUnknownProducer, io}, plus transports and consumers
+// when the placement's load is given (the control thread's count, not the worker's).
+nlohmann::json worker_stats_json(const dp::Worker& worker, const WorkerLoad* load = nullptr);
 
 }  // namespace weir::control

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -35,6 +36,11 @@ struct Producer {
   // Freed only after the worker applied RemoveProducer (it writes them until then).
   std::unique_ptr<dp::ProducerCounters> counters = std::make_unique<dp::ProducerCounters>();
   std::set<std::string> consumer_ids;
+  // Its transport's worker, and the command that made it there: a worker with consumers of
+  // it gets a piped copy from it. piped_consumers: worker -> its consumers there.
+  uint32_t worker = 0;
+  dp::AddProducer add_command{};
+  std::map<uint32_t, size_t> piped_consumers;
 
   // Observers' state (score.cc): the counters at the last look and what was announced.
   uint64_t last_packets = 0, last_lost = 0;

@@ -90,7 +90,7 @@ json Room::handle(Peer& peer, const std::string& method, const json& data,
   if (method == "createWebRtcTransport") return create_webrtc_transport(peer, data);
   if (method == "connectWebRtcTransport") {
     Transport& t = peer_transport(peer, data);
-    for (auto& command : t.connect(data)) post(std::move(command));
+    for (auto& command : t.connect(data)) post_to(worker_of_transport(t.id()), std::move(command));
     return json::object();
   }
   if (method == "restartIce") {
@@ -126,7 +126,8 @@ json Room::handle(Peer& peer, const std::string& method, const json& data,
     return json::object();
   }
   if (method == "requestConsumerKeyFrame") {
-    post(dp::RequestConsumerKeyFrame{peer_consumer(peer, data).dp_id});
+    const Consumer& consumer = peer_consumer(peer, data);
+    post_to(consumer.worker, dp::RequestConsumerKeyFrame{consumer.dp_id});
     return json::object();
   }
   if (method == "produceData") return produce_data_for(peer, data, then);
@@ -273,7 +274,7 @@ void Room::set_preferred_layers(Consumer& consumer, const json& data) {
       temporal.value_or(producer.temporal_layers - 1), producer.temporal_layers - 1));
   consumer.preferred_spatial_layer = s;
   consumer.preferred_temporal_layer = t;
-  post(dp::SetConsumerPreferredLayers{consumer.dp_id, s, t});
+  post_to(consumer.worker, dp::SetConsumerPreferredLayers{consumer.dp_id, s, t});
 }
 
 }  // namespace weir::control

@@ -37,13 +37,23 @@ double now_epoch_ms() {
 }  // namespace
 
 Room::Room(std::string id, json router_capabilities, dp::Worker* worker,
-           const ControlConfig& config, DataplaneIds& ids, WebRtcPlumbing* plumbing)
+           const ControlConfig& config, DataplaneIds& ids, WebRtcPlumbing* plumbing,
+           RoomWorkers workers)
     : id_(std::move(id)),
       router_capabilities_(std::move(router_capabilities)),
       worker_(worker),
+      workers_(std::move(workers.all)),
+      placement_(workers.placement),
+      home_(workers.home),
       config_(config),
       ids_(ids),
       plumbing_(plumbing) {
+  if (workers_.empty() || placement_ == nullptr || home_ >= workers_.size()) {
+    workers_ = {worker_};
+    placement_ = nullptr;
+    home_ = 0;
+  }
+  worker_ = workers_[home_];
   if (config_.demo_bot) add_bot();
   arm_observer_timer();
 }
@@ -144,10 +154,16 @@ WebRtcTransport* Room::webrtc(const std::string& transport_id) {
 
 // Every change is applied by the worker before the API answers: a client that sends media
 // right after a 200 (pause, consume, connect) must find the dataplane already changed.
-uint64_t Room::post(dp::Command command) {
-  const uint64_t seq = worker_->post(std::move(command));
-  worker_->wait_applied(seq);
+uint64_t Room::post_to(uint32_t worker, dp::Command command) {
+  dp::Worker* w = workers_.at(worker);
+  const uint64_t seq = w->post(std::move(command));
+  w->wait_applied(seq);
   return seq;
+}
+
+uint32_t Room::worker_of_transport(const std::string& transport_id) const {
+  auto role = transport_roles_.find(transport_id);
+  return role == transport_roles_.end() ? home_ : role->second.worker;
 }
 
 void Room::remove(std::set<std::string> consumers, std::set<std::string> producers,
@@ -177,12 +193,27 @@ void Room::remove(std::set<std::string> consumers, std::set<std::string> produce
     t.close();
     if (t.is_webrtc() && plumbing_) plumbing_->remove(static_cast<WebRtcTransport*>(&t));
   }
-  uint64_t last = 0;
-  for (const auto& cid : consumers) last = post(dp::RemoveConsumer{consumers_.at(cid)->dp_id});
-  for (const auto& pid : producers) last = post(dp::RemoveProducer{producers_.at(pid)->dp_id});
-  for (const auto& tid : transports) last = post(dp::RemoveTransport{transports_.at(tid)->dp_id()});
-  // The worker writes the counters until it has applied the removals.
-  if (last) worker_->wait_applied(last);
+  // post_to waits for each: the workers have let go of the counters when this is done.
+  for (const auto& cid : consumers) {
+    const Consumer& consumer = *consumers_.at(cid);
+    post_to(consumer.worker, dp::RemoveConsumer{consumer.dp_id});
+    if (placement_) placement_->consumer_removed(consumer.worker);
+    if (Producer* p = find_in(producers_, consumer.producer_id)) release_pipe(*p, consumer.worker);
+  }
+  for (const auto& pid : producers) {
+    Producer& producer = *producers_.at(pid);
+    post_to(producer.worker, dp::RemoveProducer{producer.dp_id});
+    // Copies its consumers did not take down (every consumer went first, so none).
+    for (const auto& [w, count] : producer.piped_consumers) {
+      post_to(w, dp::RemoveProducer{producer.dp_id});
+    }
+    producer.piped_consumers.clear();
+  }
+  for (const auto& tid : transports) {
+    const uint32_t w = worker_of_transport(tid);
+    post_to(w, dp::RemoveTransport{transports_.at(tid)->dp_id()});
+    if (placement_) placement_->transport_removed(w);
+  }
 
   for (const auto& cid : consumers) {
     const Consumer& consumer = *consumers_.at(cid);
@@ -239,7 +270,10 @@ void Room::close() {
 json Room::transport_stats(const std::string& transport_id) const {
   const Transport* t = find_in(transports_, transport_id);
   if (!t) throw_not_found("transport \"" + transport_id + "\" not found");
-  return t->stats();
+  json items = t->stats();
+  const dp::Worker* worker = workers_[worker_of_transport(transport_id)];
+  if (!items.empty() && worker != nullptr) items[0]["worker"] = worker->index();
+  return items;
 }
 
 json Room::producer_stats_items(const Producer& p) const {
@@ -315,6 +349,7 @@ json Room::consumer_stats(const std::string& consumer_id) const {
                {"paused", c->paused},
                {"producerPaused", p.paused},
                {"dropped", drop_counters_json(k.dropped)}};
+  if (workers_[c->worker] != nullptr) item["worker"] = workers_[c->worker]->index();
   if (p.type != "simple") {
     const uint64_t layer = k.current_spatial_layer.get();
     item["spatialLayer"] = layer == 0 ? json(nullptr) : json(layer - 1);

@@ -1,7 +1,10 @@
 // A room (mediasoup's Router plus the demo's Room): router capabilities and the peers
 // (protoo peers and broadcasters), transports, producers, consumers, data producers and
-// data consumers in it. Every transport of a room lives on the room's dataplane worker, so
-// its producers and consumers can be wired together without crossing cores. Methods
+// data consumers in it. A room's transports live on its home worker until it has more
+// consumers than the spread threshold; then new transports go to the least-loaded worker
+// (worker_placement.h), and a producer reaches its consumers on another worker through a
+// pipe between the two workers (set up here, per producer and worker, while such consumers
+// exist). Methods
 // validate the request, change the model, post the dataplane commands, tell the other
 // peers (notifications, newConsumer requests) and return the answer body; failures throw
 // ControlError and leave the model unchanged. Control thread only.
@@ -31,6 +34,7 @@
 #include "control/peer.h"
 #include "control/producer.h"
 #include "control/transport.h"
+#include "control/worker_placement.h"
 
 namespace weir::dp {
 class Worker;
@@ -45,6 +49,14 @@ struct DataplaneIds {
   dp::ConsumerId next_consumer = 1;
 };
 
+// The workers a room may use: every worker of the process (indexed by worker index) and
+// the process's placement. Empty: everything on the room's one worker.
+struct RoomWorkers {
+  std::vector<dp::Worker*> all;
+  WorkerPlacement* placement = nullptr;
+  uint32_t home = 0;  // index into all
+};
+
 class WebRtcPlumbing;
 class WebRtcTransport;
 struct WebRtcTransportEvent;
@@ -53,15 +65,18 @@ struct SctpMessage;
 class Room {
  public:
   // plumbing: routes the worker's STUN/DTLS to WebRTC transports; null: plain only.
+  // workers: where its transports may go (empty: all on `worker`).
   Room(std::string id, nlohmann::json router_capabilities, dp::Worker* worker,
-       const ControlConfig& config, DataplaneIds& ids, WebRtcPlumbing* plumbing = nullptr);
+       const ControlConfig& config, DataplaneIds& ids, WebRtcPlumbing* plumbing = nullptr,
+       RoomWorkers workers = {});
   ~Room();  // closes everything it still has
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
   const std::string& id() const { return id_; }
   const nlohmann::json& router_capabilities() const { return router_capabilities_; }
-  dp::Worker* worker() const { return worker_; }
+  dp::Worker* worker() const { return worker_; }  // its home worker
+  uint32_t home_worker() const { return home_; }
   // No peers and no broadcasters.
   bool empty() const { return peers_.empty(); }
   // Called (from the event loop, never inside a Room call) when the room became empty
@@ -129,6 +144,7 @@ class Room {
     bool producing = true;
     bool consuming = true;
     uint16_t sctp_mis = 1024;            // data consumers' stream ids stay below it
+    uint32_t worker = 0;                 // index into workers_: where it lives
     std::set<uint16_t> data_stream_ids;  // taken by this transport's data consumers
   };
 
@@ -147,7 +163,14 @@ class Room {
   Transport* consuming_transport(const Peer& peer);
   WebRtcTransport* webrtc(const std::string& transport_id);
 
-  uint64_t post(dp::Command command);
+  // Posts to one worker (index into workers_) and waits until it applied the command.
+  uint64_t post_to(uint32_t worker, dp::Command command);
+  uint32_t worker_of_transport(const std::string& transport_id) const;
+  // Pipes (room_media.cc): a consumer of producer on another worker than the producer's
+  // needs the producer piped there (the first such consumer sets the pipe up, the last
+  // one gone takes it down).
+  void attach_pipe(Producer& producer, uint32_t worker);
+  void release_pipe(Producer& producer, uint32_t worker);
   // Takes consumers, producers (with every consumer of them), data consumers, data
   // producers (with theirs) and transports (with everything on them) out of the dataplane,
   // waits until the worker has let go of their counters, then forgets them. Consumers
@@ -236,6 +259,9 @@ class Room {
   std::string id_;
   nlohmann::json router_capabilities_;
   dp::Worker* worker_;
+  std::vector<dp::Worker*> workers_;      // by worker index; {worker_} without placement
+  WorkerPlacement* placement_ = nullptr;  // null: every transport on worker_
+  uint32_t home_ = 0;
   ControlConfig config_;
   DataplaneIds& ids_;
   WebRtcPlumbing* plumbing_;

@@ -95,7 +95,9 @@ json Room::create_transport(const std::string& broadcaster_id, const json& body)
 void Room::connect_transport(const std::string& broadcaster_id, const std::string& transport_id,
                              const json& body) {
   Transport& transport = transport_of(broadcaster_id, transport_id);
-  for (auto& command : transport.connect(body)) post(std::move(command));
+  for (auto& command : transport.connect(body)) {
+    post_to(worker_of_transport(transport.id()), std::move(command));
+  }
 }
 
 json Room::restart_ice(const std::string& broadcaster_id, const std::string& transport_id) {

@@ -63,16 +63,20 @@ Transport& Room::add_transport(Peer& owner, const std::string& type, const json&
                                TransportRole role) {
   std::unique_ptr<Transport> transport;
   const std::string id = generate_uuid_v4();
+  // Below the spread threshold the room's home worker; beyond it the least-loaded one.
+  const uint32_t w = placement_ ? placement_->place_transport(home_, consumers_.size()) : home_;
+  dp::Worker* worker = workers_[w];
+  role.worker = w;
   if (type == "plain") {
     PlainTransportOptions options =
         parse_plain_transport_options(body, config_.listen_ip, config_.rtc_min_port,
                                       config_.rtc_max_port, config_.announced_address);
-    if (!worker_) throw_refused("no dataplane worker to run the transport");
+    if (!worker) throw_refused("no dataplane worker to run the transport");
     options.ports = config_.udp_ports;
-    options.worker = worker_->index();
+    options.worker = worker->index();
     transport = std::make_unique<PlainTransport>(id, ids_.next_transport++, owner.id, options);
   } else {
-    if (!worker_) throw_refused("no dataplane worker to run the transport");
+    if (!worker) throw_refused("no dataplane worker to run the transport");
     if (!plumbing_) throw_refused("this server runs no WebRTC (no control event loop)");
     WebRtcTransportOptions options;
     options.listen_ip = config_.listen_ip;
@@ -84,14 +88,15 @@ Transport& Room::add_transport(Peer& owner, const std::string& type, const json&
     options.certificate = config_.dtls_certificate;
     options.ports = config_.udp_ports;
     auto webrtc = std::make_unique<WebRtcTransport>(
-        id, ids_.next_transport++, owner.id, options, *worker_, plumbing_->io(),
+        id, ids_.next_transport++, owner.id, options, *worker, plumbing_->io(),
         [this](const WebRtcTransportEvent& event) { on_webrtc_event(event); });
     webrtc->set_sctp_message_handler(
         [this, id](const SctpMessage& message) { on_sctp_message(id, message); });
     plumbing_->add(webrtc.get());
     transport = std::move(webrtc);
   }
-  post(transport->take_add_command());
+  post_to(w, transport->take_add_command());
+  if (placement_) placement_->transport_added(w);
   owner.transport_ids.push_back(id);
   transport_roles_[id] = std::move(role);
   return *transports_.emplace(id, std::move(transport)).first->second;
@@ -270,7 +275,9 @@ Producer& Room::add_producer(Peer& owner, Transport& transport, const json& data
   }
   add.counters = producer->counters.get();
   producer->rtp_parameters = std::move(params);
-  post(add);
+  producer->worker = worker_of_transport(transport.id());
+  producer->add_command = add;
+  post_to(producer->worker, add);
 
   const std::string id = producer->id;
   LOG_INFO("control", "room %s: %s %s producer %s (%zu encodings, ssrc %u) on transport %s",
@@ -368,7 +375,10 @@ Consumer& Room::add_consumer(const Peer& consumer_peer, Transport& transport, Pr
   add.preferred_temporal_layer = consumer->preferred_temporal_layer;
   add.counters = consumer->counters.get();
   consumer->rtp_parameters_json = params.dump();
-  post(add);
+  consumer->worker = worker_of_transport(transport.id());
+  attach_pipe(producer, consumer->worker);
+  post_to(consumer->worker, add);
+  if (placement_) placement_->consumer_added(consumer->worker);
 
   const std::string id = consumer->id;
   producer.consumer_ids.insert(id);
@@ -378,7 +388,11 @@ Consumer& Room::add_consumer(const Peer& consumer_peer, Transport& transport, Pr
 void Room::pause_producer(Producer& producer, bool paused) {
   if (producer.paused == paused) return;
   producer.paused = paused;
-  post(dp::SetProducerPaused{producer.dp_id, paused});
+  post_to(producer.worker, dp::SetProducerPaused{producer.dp_id, paused});
+  // Its piped copies restart their consumers on a key frame too.
+  for (const auto& [w, count] : producer.piped_consumers) {
+    post_to(w, dp::SetProducerPaused{producer.dp_id, paused});
+  }
   // Contract 4: the consumers' endpoints hear of the producer's pause (not of their own).
   for (const std::string& cid : producer.consumer_ids) {
     const Consumer& consumer = *consumers_.at(cid);
@@ -391,7 +405,30 @@ void Room::pause_producer(Producer& producer, bool paused) {
 void Room::pause_consumer(Consumer& consumer, bool paused) {
   if (consumer.paused == paused) return;
   consumer.paused = paused;
-  post(dp::SetConsumerPaused{consumer.dp_id, paused});
+  post_to(consumer.worker, dp::SetConsumerPaused{consumer.dp_id, paused});
+}
+
+void Room::attach_pipe(Producer& producer, uint32_t worker) {
+  if (worker == producer.worker) return;
+  size_t& count = producer.piped_consumers[worker];
+  if (count++ > 0) return;
+  // The copy first: the producer's worker may pipe a packet as soon as it has the pipe.
+  dp::AddPipedProducer piped{producer.add_command, workers_[producer.worker]->index()};
+  piped.producer.paused = producer.paused;
+  piped.producer.counters = nullptr;
+  post_to(worker, piped);
+  post_to(producer.worker, dp::AddProducerPipe{producer.dp_id, workers_[worker]->index()});
+  LOG_INFO("control", "room %s: producer %s piped from worker %u to worker %u", id_.c_str(),
+           producer.id.c_str(), producer.worker, worker);
+}
+
+void Room::release_pipe(Producer& producer, uint32_t worker) {
+  auto it = producer.piped_consumers.find(worker);
+  if (it == producer.piped_consumers.end() || --it->second > 0) return;
+  producer.piped_consumers.erase(it);
+  // The pipe stops before the copy goes: what is still in it is counted, not misrouted.
+  post_to(producer.worker, dp::RemoveProducerPipe{producer.dp_id, workers_[worker]->index()});
+  post_to(worker, dp::RemoveProducer{producer.dp_id});
 }
 
 }  // namespace weir::control

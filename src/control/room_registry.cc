@@ -9,21 +9,12 @@
 
 namespace weir::control {
 
-size_t worker_index_for_room(const std::string& room_id, size_t worker_count) {
-  if (worker_count == 0) return 0;
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : room_id) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return static_cast<size_t>(hash % worker_count);
-}
-
 RoomRegistry::RoomRegistry(const ControlConfig& config, std::vector<dp::Worker*> workers,
                            nlohmann::json media_codecs, boost::asio::io_context* io)
     : config_(config),
       workers_(std::move(workers)),
       router_capabilities_(generate_router_rtp_capabilities(media_codecs)),
+      placement_(workers_.size(), config.room_spread_threshold),
       io_(io) {
   if (io == nullptr) return;
   if (!config_.dtls_certificate) {
@@ -40,10 +31,16 @@ Room& RoomRegistry::get_or_create(const std::string& room_id) {
   if (room_id.empty()) throw_invalid("missing field roomId");
   auto it = rooms_.find(room_id);
   if (it != rooms_.end()) return *it->second;
-  dp::Worker* worker =
-      workers_.empty() ? nullptr : workers_[worker_index_for_room(room_id, workers_.size())];
-  auto room =
-      std::make_unique<Room>(room_id, router_capabilities_, worker, config_, ids_, plumbing_.get());
+  RoomWorkers placed;
+  dp::Worker* worker = nullptr;
+  if (!workers_.empty()) {
+    placed.all = workers_;
+    placed.placement = &placement_;
+    placed.home = placement_.place_room();
+    worker = workers_[placed.home];
+  }
+  auto room = std::make_unique<Room>(room_id, router_capabilities_, worker, config_, ids_,
+                                     plumbing_.get(), std::move(placed));
   if (io_) {
     // The room noticed it emptied (inside its own call): closed from the loop, later.
     std::weak_ptr<bool> alive = alive_;
@@ -66,11 +63,15 @@ void RoomRegistry::close_if_empty(const std::string& room_id) {
   if (it == rooms_.end() || !it->second->empty()) return;
   LOG_INFO("control", "room %s: empty, closed", room_id.c_str());
   it->second->close();
+  if (!workers_.empty()) placement_.room_closed(it->second->home_worker());
   rooms_.erase(it);
 }
 
 void RoomRegistry::close_all() {
-  for (auto& [id, room] : rooms_) room->close();
+  for (auto& [id, room] : rooms_) {
+    room->close();
+    if (!workers_.empty()) placement_.room_closed(room->home_worker());
+  }
   rooms_.clear();
 }
 

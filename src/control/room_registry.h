@@ -1,6 +1,7 @@
 // The rooms of the process by id, each created on first use (every API route gets or
-// creates its room, as the demo does) and pinned to one dataplane worker by a stable hash
-// of its id, so a room's transports always share a core.
+// creates its room, as the demo does). A new room's home is the worker serving the fewest
+// consumers (worker_placement.h); its transports live there until it outgrows the spread
+// threshold.
 #pragma once
 
 #include <map>
@@ -12,6 +13,7 @@
 #include "control/control.h"
 #include "control/room.h"
 #include "control/webrtc_plumbing.h"
+#include "control/worker_placement.h"
 
 namespace weir::control {
 
@@ -31,6 +33,7 @@ class RoomRegistry {
   const std::vector<dp::Worker*>& workers() const { return workers_; }
   const nlohmann::json& router_capabilities() const { return router_capabilities_; }
   const WebRtcPlumbing* plumbing() const { return plumbing_.get(); }
+  const WorkerPlacement& placement() const { return placement_; }
   void close_all();
 
  private:
@@ -38,13 +41,11 @@ class RoomRegistry {
   std::vector<dp::Worker*> workers_;
   nlohmann::json router_capabilities_;  // the same for every room: computed once
   DataplaneIds ids_;
+  WorkerPlacement placement_;
   std::unique_ptr<WebRtcPlumbing> plumbing_;  // before the rooms: they unregister from it
   std::map<std::string, std::unique_ptr<Room>> rooms_;
   boost::asio::io_context* io_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// FNV-1a 64 of the room id modulo worker_count: stable across runs and builds.
-size_t worker_index_for_room(const std::string& room_id, size_t worker_count);
 
 }  // namespace weir::control

@@ -112,6 +112,10 @@ struct WorkerCounters {
   Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
   Counter commands_applied;
   Counter loop_iterations;
+  // Pipes to and from other workers (worker_pipes.h): packets sent into a pipe, taken out
+  // of one, dropped because the pipe was full (media or key-frame requests), and taken out
+  // for a producer this worker no longer has (removed while packets were in flight).
+  Counter piped_out, piped_in, pipe_full, pipe_unknown_producer;
   DropCounters dropped;  // drops before a transport is known (e.g. unknown socket)
 };
 

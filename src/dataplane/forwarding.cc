@@ -112,6 +112,12 @@ void ForwardingTables::apply(Command& command) {
           on_set_preferred_layers(c);
         else if constexpr (std::is_same_v<T, RequestConsumerKeyFrame>)
           on_request_consumer_keyframe(c);
+        else if constexpr (std::is_same_v<T, AddPipedProducer>)
+          on_add_piped_producer(c);
+        else if constexpr (std::is_same_v<T, AddProducerPipe>)
+          on_add_producer_pipe(c);
+        else if constexpr (std::is_same_v<T, RemoveProducerPipe>)
+          on_remove_producer_pipe(c);
       },
       command);
 }
@@ -394,6 +400,7 @@ void ForwardingTables::on_remove_producer(const RemoveProducer& c) {
   auto it = producers_.find(c.id);
   if (it == producers_.end()) return;
   detach_producer(it->second.get());
+  std::erase(piped_producers_, it->second.get());
   producers_.erase(it);
 }
 
@@ -735,6 +742,7 @@ void ForwardingTables::on_rtp(TransportState& t, RxPacket& rx, uint64_t now_ns) 
     pc.dropped.add(DropReason::paused);
     return;
   }
+  if (!producer->pipes_to.empty()) pipe_out(*producer, stream_index, rtp, keyframe, now_ns);
   forward(*producer, stream_index, rtp, keyframe, now_ns);
 }
 
@@ -1041,6 +1049,10 @@ void ForwardingTables::on_endpoint_rtcp(TransportState& t, const uint8_t* rtcp, 
 }
 
 void ForwardingTables::request_keyframe(ProducerState& p, uint8_t stream, uint64_t now_ns) {
+  if (p.piped) {
+    request_piped_keyframe(p, stream, now_ns);
+    return;
+  }
   if (p.keyframe_request == KeyFrameRequest::none || p.transport == nullptr ||
       stream >= p.stream_count) {
     return;

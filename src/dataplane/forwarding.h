@@ -23,6 +23,7 @@
 #include "dataplane/transport_cc_receiver.h"
 #include "dataplane/udp_engine.h"
 #include "dataplane/worker_commands.h"
+#include "dataplane/worker_pipes.h"
 #include "wire/codec_payload.h"
 #include "wire/rtp_packet.h"
 
@@ -127,6 +128,13 @@ struct ProducerState {
   std::array<ProducerStream, kMaxSimulcastEncodings> streams;
   std::vector<ConsumerState*> consumers;
   ProducerCounters* counters = nullptr;
+  // Pipes (forwarding_pipes.cc). On the producer's worker: the workers its packets are
+  // piped to. On another worker: piped (no transport, fed from worker piped_from), with
+  // counters of its own because the producer's belong to its worker.
+  std::vector<uint32_t> pipes_to;
+  bool piped = false;
+  uint32_t piped_from = 0;
+  std::unique_ptr<ProducerCounters> own_counters;
 
   bool simulcast() const { return stream_count > 1; }
 };
@@ -277,6 +285,24 @@ class ForwardingTables {
   // A simulcast layer with no packet for this long is inactive: consumers leave it.
   static constexpr uint64_t kLayerActiveNs = 1'000'000'000;
 
+  // Pipes to and from the other workers (forwarding_pipes.cc); self: this worker's index.
+  void set_pipes(WorkerPipes* pipes, uint32_t self) {
+    pipes_ = pipes;
+    self_ = self;
+  }
+  // Takes what the other workers piped here (media for piped producers, key-frame
+  // requests for local ones), a bounded amount per call, and sends it on.
+  void drain_pipes(uint64_t now_ns);
+  // Something waits in a pipe to this worker: the worker must not sleep.
+  bool pipes_pending() const;
+  // The workers this one piped something to since the last call (bit i: worker i); the
+  // worker wakes each once, after its burst, not once per packet.
+  uint64_t take_pipe_wakes() {
+    const uint64_t wakes = pipe_wakes_;
+    pipe_wakes_ = 0;
+    return wakes;
+  }
+
   size_t transport_count() const { return transports_.size(); }
   size_t producer_count() const { return producers_.size(); }
   size_t consumer_count() const { return consumers_.size(); }
@@ -304,6 +330,15 @@ class ForwardingTables {
   void on_remove_consumer(const RemoveConsumer& c);
   void on_set_preferred_layers(const SetConsumerPreferredLayers& c);
   void on_request_consumer_keyframe(const RequestConsumerKeyFrame& c);
+  void on_add_piped_producer(const AddPipedProducer& c);
+  void on_add_producer_pipe(const AddProducerPipe& c);
+  void on_remove_producer_pipe(const RemoveProducerPipe& c);
+  // Copies a packet of p into the pipe of each worker that has consumers of it.
+  void pipe_out(ProducerState& p, uint8_t stream, const wire::RtpPacketView& rtp, bool keyframe,
+                uint64_t now_ns);
+  void on_piped_packet(const PipedPacket& in, uint64_t now_ns);
+  // A piped producer's key-frame request, throttled here too, back to its worker.
+  void request_piped_keyframe(ProducerState& p, uint8_t stream, uint64_t now_ns);
 
   void bind_socket(int socket, TransportState* t, bool rtcp);
   void detach_consumer(ConsumerState* c);
@@ -398,6 +433,11 @@ class ForwardingTables {
   std::unordered_map<TransportId, std::unique_ptr<TransportState>> transports_;
   std::unordered_map<ProducerId, std::unique_ptr<ProducerState>> producers_;
   std::unordered_map<ConsumerId, std::unique_ptr<ConsumerState>> consumers_;
+  // Pipes: null with one worker.
+  WorkerPipes* pipes_ = nullptr;
+  uint32_t self_ = 0;
+  uint64_t pipe_wakes_ = 0;
+  std::vector<ProducerState*> piped_producers_;  // their simulcast layers need the tick too
 };
 
 }  // namespace weir::dp

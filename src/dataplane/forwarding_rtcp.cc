@@ -64,6 +64,9 @@ void ForwardingTables::on_tick(uint64_t now_ns) {
       t.next_report_ns = now_ns + next_report_delay_ns();
     }
   }
+  for (ProducerState* p : piped_producers_) {
+    if (p->simulcast()) update_layers(*p, now_ns);
+  }
   tx_.flush();
 }
 

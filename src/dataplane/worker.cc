@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "dataplane/dpdk_port.h"
 #include "dataplane/forwarding.h"
+#include "dataplane/worker_pipes.h"
 
 namespace weir::dp {
 
@@ -66,6 +67,10 @@ bool Worker::start(std::string* error) {
     shared_port_ = config_.shared_port;
   }
   tables_ = std::make_unique<ForwardingTables>(*pool_, *engine_, counters_, &control_up_, options);
+  if (config_.pipes != nullptr) {
+    tables_->set_pipes(config_.pipes, config_.index);
+    config_.pipes->attach(config_.index, engine_.get());
+  }
   publish_engine_stats();
   running_.store(true, std::memory_order_release);
   thread_ = std::thread([this] { run(); });
@@ -83,6 +88,7 @@ bool Worker::start(std::string* error) {
 
 void Worker::stop() {
   if (!thread_.joinable()) return;
+  if (config_.pipes != nullptr) config_.pipes->attach(config_.index, nullptr);
   running_.store(false, std::memory_order_release);
   engine_->wake();
   thread_.join();
@@ -195,7 +201,14 @@ void Worker::run() {
   RxPacket rx[kMaxBurst];
   while (running_.load(std::memory_order_acquire)) {
     apply_commands();
-    const size_t n = engine_->rx_burst(rx, config_.burst, kIdleWaitUs);
+    // Packets waiting in a pipe from another worker: look at the sockets, do not sleep.
+    uint32_t wait_us = tables_->pipes_pending() ? 0 : kIdleWaitUs;
+    if (wait_us != 0 && config_.pipes != nullptr) {
+      config_.pipes->set_sleeping(config_.index, true);
+      if (tables_->pipes_pending()) wait_us = 0;  // piped before it saw us sleeping
+    }
+    const size_t n = engine_->rx_burst(rx, config_.burst, wait_us);
+    if (config_.pipes != nullptr) config_.pipes->set_sleeping(config_.index, false);
     counters_.loop_iterations.add();
     const uint64_t now = now_ns();
     if (n > 0) {
@@ -203,7 +216,12 @@ void Worker::run() {
       for (size_t i = 0; i < n; ++i) pool_->release(rx[i].buf);
       if (tables_->take_control_pending()) wake_control();
     }
+    tables_->drain_pipes(now);
     tables_->on_tick(now);
+    // Once per loop, for every worker this one piped something to, if it waits.
+    for (uint64_t wakes = tables_->take_pipe_wakes(); wakes != 0; wakes &= wakes - 1) {
+      config_.pipes->wake_if_sleeping(static_cast<uint32_t>(__builtin_ctzll(wakes)));
+    }
     publish_engine_stats();
   }
 }

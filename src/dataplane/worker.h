@@ -18,7 +18,8 @@
 
 namespace weir::dp {
 
-class DpdkPort;  // dpdk_port.h
+class DpdkPort;     // dpdk_port.h
+class WorkerPipes;  // worker_pipes.h
 
 struct WorkerConfig {
   uint32_t index = 0;
@@ -36,6 +37,8 @@ struct WorkerConfig {
   // DPDK mode: the port whose queue pair `index` this worker polls (its mbufs are the
   // worker's packet buffers). null: kernel sockets through io_uring or recvmmsg.
   DpdkPort* dpdk_port = nullptr;
+  // The pipes between all workers (several workers); null: none. Outlives the worker.
+  WorkerPipes* pipes = nullptr;
 };
 
 class ForwardingTables;  // worker-private, defined in forwarding.h

@@ -196,6 +196,28 @@ struct RemoveConsumer {
   ConsumerId id;
 };
 
+// Pipes between workers (worker_pipes.h). The producer's copy on a worker that has
+// consumers of it but not the producer: fed from the pipe of the producer's worker
+// (from_worker), forwarded to that worker's consumers like a local producer's packets; its
+// key-frame requests go back through the reverse pipe. `producer` is the producer's own
+// AddProducer (its transport and counters are not used here: the copy has none and counts
+// into counters of its own). Removed by RemoveProducer on that worker.
+struct AddPipedProducer {
+  AddProducer producer;
+  uint32_t from_worker;
+};
+
+// On the producer's worker: pipe each packet of the producer to to_worker from now on
+// (which must already have applied AddPipedProducer), or stop doing so.
+struct AddProducerPipe {
+  ProducerId id;
+  uint32_t to_worker;
+};
+struct RemoveProducerPipe {
+  ProducerId id;
+  uint32_t to_worker;
+};
+
 // A datagram of a control protocol (STUN, DTLS) crossing between a worker and the control
 // thread, with where it came from or goes to. Up: transport is 0 when the worker could not
 // tell (a new 5-tuple on the shared port); the control thread demultiplexes by ICE
@@ -219,6 +241,7 @@ using Command = std::variant<AddPlainTransport, AddWebRtcTransport, SetIceTuple,
                              ConnectTransport, SetTransportSrtp, RemoveTransport, AddProducer,
                              RequestKeyFrame, SetProducerPaused, RemoveProducer, AddConsumer,
                              SetConsumerPaused, RemoveConsumer, SendControlPacket,
-                             SetConsumerPreferredLayers, RequestConsumerKeyFrame>;
+                             SetConsumerPreferredLayers, RequestConsumerKeyFrame,
+                             AddPipedProducer, AddProducerPipe, RemoveProducerPipe>;
 
 }  // namespace weir::dp

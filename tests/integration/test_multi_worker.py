@@ -1,0 +1,71 @@
+"""Two dataplane workers and a room larger than the spread threshold: pktgen's fanout with
+30 plain consumers against weir --workers 2 --room-spread-threshold 10. The room spreads
+its consumers over both workers, the producer's packets are piped from its worker to the
+other, and every consumer gets every packet."""
+
+import json
+import subprocess
+import time
+
+import weirtest as wt
+
+CONSUMERS = 30
+
+
+def run(weir_exe, pktgen_exe):
+    wt.check(pktgen_exe is not None, "usage: test_multi_worker.py <weir> <pktgen>")
+    with wt.Weir(weir_exe, rtc_ports=200,
+                 extra_args=["--workers", "2", "--room-spread-threshold", "10"]) as weir:
+        args = [pktgen_exe, "--api", weir.api_url, "--consumers", str(CONSUMERS),
+                "--duration", "3", "--warmup", "2", "--server-pid", str(weir.proc.pid), "--quiet"]
+        wt.log("running " + " ".join(args))
+        pktgen = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  stdin=subprocess.DEVNULL)
+        # While it runs: how many consumers each worker served at most.
+        most = [0, 0]
+        deadline = time.monotonic() + 45
+        while pktgen.poll() is None and time.monotonic() < deadline:
+            for w in weir.api("GET", "/stats")["workers"]:
+                most[w["index"]] = max(most[w["index"]], w["consumers"])
+            time.sleep(0.2)
+        try:
+            stdout, stderr = pktgen.communicate(timeout=max(1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pktgen.kill()
+            pktgen.communicate()
+            raise wt.TestFailure("pktgen did not finish within 45 s")
+        if pktgen.returncode != 0 or stderr.strip():
+            print("pktgen stderr:\n" + stderr)
+        wt.check(pktgen.returncode == 0, f"pktgen exited {pktgen.returncode}; stdout: {stdout!r}")
+        lines = [line for line in stdout.splitlines() if line.strip()]
+        wt.check(len(lines) == 1, f"pktgen printed {len(lines)} lines on stdout, want 1")
+        result = json.loads(lines[0])
+        wt.log("pktgen: " + lines[0])
+        wt.check(result["consumers"] == CONSUMERS and result["sent"] > 0, f"result {result}")
+        wt.check(result["forwarded"] == result["expected"] and result["loss_pct"] == 0,
+                 f"loss: forwarded {result['forwarded']} of {result['expected']}")
+
+        wt.log(f"most consumers per worker while running: {most}")
+        wt.check(most[0] + most[1] == CONSUMERS, f"consumers per worker {most}")
+        # 11 at home before the room spread, then the least-loaded worker each time.
+        wt.check(min(most) >= 10, f"the room did not spread: consumers per worker {most}")
+        workers = weir.api("GET", "/stats")["workers"]
+        wt.log("workers: " + json.dumps([{k: w[k] for k in ("index", "pipedOut", "pipedIn",
+                                                             "pipeFull", "pipeUnknownProducer")}
+                                          for w in workers]))
+        out = sum(w["pipedOut"] for w in workers)
+        wt.check(out > 0, "nothing was piped between the workers")
+        # Once per received packet (one other worker), not once per consumer.
+        received = sum(w["rxPackets"] for w in workers)
+        wt.check(out <= received, f"piped {out} packets for {received} received")
+        wt.check(all(w["pipeFull"] == 0 for w in workers), f"a pipe was full: {workers}")
+        # What was piped arrived, or found its producer's copy gone at the teardown.
+        arrived = sum(w["pipedIn"] + w["pipeUnknownProducer"] for w in workers)
+        wt.check(arrived == out, f"piped out {out}, in or unknown {arrived}: {workers}")
+        # pktgen deleted its broadcasters: nothing left on either worker.
+        wt.check(all(w["transports"] == 0 and w["consumers"] == 0 for w in workers),
+                 f"left behind: {workers}")
+
+
+if __name__ == "__main__":
+    wt.main(run)
