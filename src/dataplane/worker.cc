@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "dataplane/dpdk_port.h"
 #include "dataplane/forwarding.h"
+#include "dataplane/srtp_ipsec_mb.h"
 #include "dataplane/worker_pipes.h"
 
 namespace weir::dp {
@@ -198,6 +199,9 @@ void Worker::run() {
     tables_->set_shared_socket(socket);
     shared_ = {};  // the engine owns it now
   }
+  // This thread's ipsec-mb manager (about 200 KiB) is made now rather than by the first
+  // batch of SRTP packets, which must not allocate.
+  srtp_mb_available();
   RxPacket rx[kMaxBurst];
   while (running_.load(std::memory_order_acquire)) {
     apply_commands();
