@@ -65,6 +65,20 @@ class OpensslSrtp {
   // Needs has_mb_keys(); protect_rtp and this keep the same per-SSRC state.
   SrtpStatus prepare_protect_rtp(uint8_t* packet, size_t len, size_t capacity, SrtpMbJob& job);
   bool has_mb_keys() const { return mb_rtp_ != nullptr; }
+  // A batch protects for thousands of sessions whose state does not stay in cache, so it
+  // fetches each a few requests ahead in two steps: stage 0 this object's lines that
+  // protect reads, stage 1 (once those have arrived) the SSRC table and ipsec-mb keys
+  // they point to.
+  void prefetch(int stage) const {
+    if (stage == 0) {
+      __builtin_prefetch(this);
+      __builtin_prefetch(&streams_);
+      __builtin_prefetch(&mb_rtp_);
+    } else {
+      __builtin_prefetch(streams_.data());
+      __builtin_prefetch(mb_rtp_.get());
+    }
+  }
   // unprotect_rtp's header work and replay check for AES-GCM on ipsec-mb (job.len is the
   // length without the tag); finish_unprotect_rtp records index once the tag is verified.
   SrtpStatus prepare_unprotect_rtp(uint8_t* packet, size_t len, SrtpMbJob& job, uint64_t& index);

@@ -89,6 +89,8 @@ class SrtpSession {
   // r.status set when the packet is done (failed, or protected here because this session
   // has no ipsec-mb keys); true when job waits for its cryptography.
   bool prepare_batched_protect(SrtpProtectRequest& r, SrtpMbJob& job);
+  // OpensslSrtp::prefetch's stages; the caller fetches this object itself before stage 0.
+  void prefetch(int stage) const;
   bool single_on_mb() const;
   std::unique_ptr<OpensslSrtp> fast_;  // set for the OpenSSL backend
   void* session_ = nullptr;            // srtp_t, for the libsrtp backend
