@@ -12,66 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "counting_allocator.h"
 #include "dataplane/srtp_session.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define WEIR_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WEIR_ASAN 1
-#endif
-#endif
-
-#ifndef WEIR_ASAN
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<uint64_t> g_allocations{0};
-
-void note_allocation() {
-  if (g_counting.load(std::memory_order_relaxed))
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t n, size_t size);
-void* __libc_realloc(void* p, size_t size);
-void __libc_free(void* p);
-
-void* malloc(size_t size) {
-  note_allocation();
-  return __libc_malloc(size);
-}
-void* calloc(size_t n, size_t size) {
-  note_allocation();
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, size_t size) {
-  note_allocation();
-  return __libc_realloc(p, size);
-}
-}
-
-void* operator new(size_t size) {
-  note_allocation();
-  void* p = __libc_malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* operator new[](size_t size) { return operator new(size); }
-void* operator new(size_t size, const std::nothrow_t&) noexcept {
-  note_allocation();
-  return __libc_malloc(size == 0 ? 1 : size);
-}
-void* operator new[](size_t size, const std::nothrow_t& t) noexcept {
-  return operator new(size, t);
-}
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, size_t) noexcept { __libc_free(p); }
-#endif
 
 namespace weir::dp {
 namespace {
