@@ -302,21 +302,34 @@ void OpensslSrtp::replay_accept(Stream& s, uint64_t index) {
   s.window[delta / 64] |= uint64_t{1} << (delta % 64);
 }
 
-SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
-  size_t header = 0;
-  if (!rtp_header_length(p, len, &header)) return SrtpStatus::bad_packet;
-  const size_t tag_len = rtp_tag_len();
-  if (len + tag_len > capacity) return SrtpStatus::no_space;
-  const uint32_t ssrc = wire::load_be32(p + 8);
-  const uint16_t seq = wire::load_be16(p + 2);
-  Stream& s = stream_for(ssrc);
-  const uint64_t index = estimate_index(s, seq);
+SrtpStatus OpensslSrtp::plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity,
+                                         RtpProtectPlan& plan) {
+  if (!rtp_header_length(p, len, &plan.header)) return SrtpStatus::bad_packet;
+  plan.tag_len = rtp_tag_len();
+  if (len + plan.tag_len > capacity) return SrtpStatus::no_space;
+  plan.ssrc = wire::load_be32(p + 8);
+  plan.seq = wire::load_be16(p + 2);
+  Stream& s = stream_for(plan.ssrc);
+  plan.stream = &s;
+  plan.index = estimate_index(s, plan.seq);
   // Retransmissions reuse an index; only one older than the window is refused.
-  if (s.rtp_started && !replay_check(s.window, s.highest, index, true)) return SrtpStatus::replay;
+  if (s.rtp_started && !replay_check(s.window, s.highest, plan.index, true)) {
+    return SrtpStatus::replay;
+  }
+  return SrtpStatus::ok;
+}
+
+SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
+  RtpProtectPlan plan;
+  if (SrtpStatus st = plan_protect_rtp(p, len, capacity, plan); st != SrtpStatus::ok) return st;
+  const size_t header = plan.header;
+  const size_t tag_len = plan.tag_len;
+  const uint32_t ssrc = plan.ssrc;
+  const uint64_t index = plan.index;
   const auto roc = static_cast<uint32_t>(index >> 16);
   if (gcm_suite()) {
     uint8_t iv[12];
-    rtp_gcm_iv(ssrc, roc, seq, iv);
+    rtp_gcm_iv(ssrc, roc, plan.seq, iv);
     if (!gcm(rtp_, true, iv, p, header, nullptr, 0, p + header, len - header, p + len))
       return SrtpStatus::other;
   } else {
@@ -327,7 +340,7 @@ SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
     hmac(rtp_, p, len, roc_bytes, sizeof roc_bytes, digest);
     std::memcpy(p + len, digest, tag_len);
   }
-  replay_accept(s, index);
+  replay_accept(*plan.stream, index);
   len += tag_len;
   return SrtpStatus::ok;
 }
@@ -470,29 +483,23 @@ void OpensslSrtp::setup_mb_keys(std::span<const uint8_t> master_key,
 SrtpStatus OpensslSrtp::prepare_protect_rtp(uint8_t* p, size_t len, size_t capacity,
                                             SrtpMbJob& job) {
   if (!mb_rtp_) return SrtpStatus::other;
-  size_t header = 0;
-  if (!rtp_header_length(p, len, &header)) return SrtpStatus::bad_packet;
-  const size_t tag_len = rtp_tag_len();
-  if (len + tag_len > capacity) return SrtpStatus::no_space;
-  const uint32_t ssrc = wire::load_be32(p + 8);
-  const uint16_t seq = wire::load_be16(p + 2);
-  Stream& s = stream_for(ssrc);
-  const uint64_t index = estimate_index(s, seq);
-  // As protect_rtp: retransmissions reuse an index; only one older than the window fails.
-  if (s.rtp_started && !replay_check(s.window, s.highest, index, true)) return SrtpStatus::replay;
-  replay_accept(s, index);
-  const auto roc = static_cast<uint32_t>(index >> 16);
+  RtpProtectPlan plan;
+  if (SrtpStatus st = plan_protect_rtp(p, len, capacity, plan); st != SrtpStatus::ok) return st;
+  // Recorded as sent before the batch's cryptography runs, so that a later packet of the
+  // same SSRC in the batch is numbered as it would be after this one in a loop.
+  replay_accept(*plan.stream, plan.index);
+  const auto roc = static_cast<uint32_t>(plan.index >> 16);
   job.packet = p;
-  job.header_len = static_cast<uint32_t>(header);
+  job.header_len = static_cast<uint32_t>(plan.header);
   job.len = static_cast<uint32_t>(len);
-  job.tag_len = static_cast<uint32_t>(tag_len);
+  job.tag_len = static_cast<uint32_t>(plan.tag_len);
   job.roc = roc;
   job.gcm = gcm_suite();
   job.keys = mb_rtp_.get();
   if (job.gcm) {
-    rtp_gcm_iv(ssrc, roc, seq, job.iv);
+    rtp_gcm_iv(plan.ssrc, roc, plan.seq, job.iv);
   } else {
-    cm_iv(rtp_, ssrc, index, job.iv);
+    cm_iv(rtp_, plan.ssrc, plan.index, job.iv);
   }
   return SrtpStatus::ok;
 }

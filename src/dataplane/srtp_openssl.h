@@ -120,6 +120,19 @@ class OpensslSrtp {
   bool gcm(const SessionKeys& keys, bool encrypt, const uint8_t iv[12], const uint8_t* aad,
            size_t aad_len, const uint8_t* aad2, size_t aad2_len, uint8_t* data, size_t len,
            uint8_t tag[16]);
+  // What protecting one RTP packet needs before its cryptography: the checks, the SSRC's
+  // stream and the packet's index, shared by protect_rtp and prepare_protect_rtp so that
+  // both refuse and number packets alike. Nothing is recorded as sent yet.
+  struct RtpProtectPlan {
+    size_t header = 0;
+    size_t tag_len = 0;
+    uint32_t ssrc = 0;
+    uint16_t seq = 0;
+    Stream* stream = nullptr;
+    uint64_t index = 0;
+  };
+  SrtpStatus plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity,
+                              RtpProtectPlan& plan);
   static uint64_t estimate_index(const Stream& s, uint16_t seq);
   static bool replay_check(const std::array<uint64_t, 16>& window, uint64_t highest,
                            uint64_t index, bool allow_repeat);
