@@ -2,8 +2,10 @@
 """weir --dataplane dpdk against pktgen --mode dpdk, two processes joined by DPDK's
 net_memif (weir the server, pktgen the client; EAL without hugepages or PCI), through
 bench/scenario.py: a fanout of 20 consumers on ONE weir worker (so pktgen has one queue
-pair, shared by its receiver and its sender), then a meeting of 3 rooms on two workers
-(pktgen polls two queues). Both must deliver with SRTP verified on every packet, no
+pair, shared by its receiver and its sender), the same with WebRTC transports (ICE and
+DTLS-SRTP for the producer and every consumer over the DPDK ports: the producer's arrive on
+the receiving thread and are handed back to the sender's), then a meeting of 3 rooms on two
+workers (pktgen polls two queues). All must deliver with SRTP verified on every packet, no
 authentication failure, next to no loss, and pktgen must print its DPDK port's counters.
 
 usage: test_pktgen_dpdk_memif.py WEIR PKTGEN"""
@@ -20,6 +22,8 @@ DPDK_SMALL = ["--weir-eal-mb", "256", "--pktgen-eal-mb", "256", "--weir-mbufs", 
               "--pktgen-mbufs", "8191", "--memif-rsize", "11"]
 COUNTERS = re.compile(r"pktgen: received=(\d+) verified=(\d+) unverified=(\d+) authFailed=(\d+)")
 PORT = re.compile(r"pktgen: dpdk port rx=(\d+) tx=(\d+) missed=(\d+) noMbuf=(\d+)")
+RETURNED = re.compile(r"controlReturned=(\d+) controlDropped=(\d+)")
+WEBRTC_UP = re.compile(r"pktgen: webrtc: ICE and DTLS-SRTP up on (\d+) transports")
 
 
 def scenario(weir_exe, pktgen_exe, args, timeout_s):
@@ -54,15 +58,28 @@ def scenario(weir_exe, pktgen_exe, args, timeout_s):
     pid = re.search(r"weir pid (\d+)", out.stderr)
     wt.check(pid is not None, "the runner did not name weir's pid")
     wt.check(not os.path.exists(f"/proc/{pid.group(1)}"), f"weir (pid {pid.group(1)}) still runs")
-    return r
+    return r, out.stderr
 
 
 def run(weir_exe, pktgen_exe):
     wt.check(pktgen_exe is not None, "usage: test_pktgen_dpdk_memif.py <weir> <pktgen>")
-    r = scenario(weir_exe, pktgen_exe,
-                 ["fanout", "20", "--workers", "1", "--duration", "3", "--warmup", "2"], 25)
+    r, _ = scenario(weir_exe, pktgen_exe,
+                    ["fanout", "20", "--workers", "1", "--duration", "3", "--warmup", "2"], 25)
     wt.check(r["consumers"] == 20 and r["expected"] == 20 * r["sent"], f"fanout shape: {r}")
-    m = scenario(weir_exe, pktgen_exe,
+    w, err = scenario(weir_exe, pktgen_exe,
+                      ["fanout", "10", "--workers", "1", "--duration", "2", "--warmup", "2",
+                       "--pktgen-args", "--transport webrtc"], 40)
+    wt.check(w["consumers"] == 10 and w["expected"] == 10 * w["sent"], f"webrtc shape: {w}")
+    up = WEBRTC_UP.search(err)
+    wt.check(up is not None and int(up.group(1)) == 11,
+             "ICE and DTLS-SRTP not up on the producer and all 10 consumers")
+    ret = RETURNED.search(err)
+    wt.check(ret is not None, "pktgen printed no controlReturned counter")
+    returned, dropped = map(int, ret.groups())
+    # The producer's ICE checks and DTLS flight came back to its thread: at least the binding
+    # response and the server's DTLS flight.
+    wt.check(returned >= 2 and dropped == 0, f"control returned {returned}, dropped {dropped}")
+    m, _ = scenario(weir_exe, pktgen_exe,
                  ["meeting", "--rooms", "3", "--peers", "3", "--workers", "2", "--duration", "2",
                   "--warmup", "2"], 25)
     wt.check((m["rooms"], m["peers"], m["consumers"]) == (3, 3, 36), f"meeting shape: {m}")

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/clock.h"
 #include "dataplane/dpdk_eal.h"
@@ -15,6 +16,9 @@ namespace {
 
 constexpr size_t kBurst = 64;
 constexpr size_t kPostedSlots = 4096;  // a sender burst is at most 64: room for many
+// ICE checks and DTLS flights come a few at a time; a DTLS record fits one MTU.
+constexpr size_t kReturnedSlots = 64;
+constexpr size_t kControlDatagramMax = 1500;
 
 void nap_us(uint32_t us) {
   const timespec ts{0, static_cast<long>(us) * 1000};
@@ -34,6 +38,28 @@ class DpdkMedia::Posted {
  private:
   dp::SpscRing<dp::TxPacket> ring_;
   dp::Counter dropped_;  // written by the sender thread only
+};
+
+// The receiving thread pushes copies, the sender thread pops them (PostingEngine::rx_burst).
+class DpdkMedia::Returned {
+ public:
+  struct Datagram {
+    dp::SocketAddress from;
+    uint16_t len = 0;
+    uint8_t data[kControlDatagramMax];
+  };
+
+  Returned() : ring_(kReturnedSlots) {}
+  dp::SpscRing<Datagram>& ring() { return ring_; }
+  uint64_t returned() const { return returned_.get(); }
+  uint64_t dropped() const { return dropped_.get(); }
+  void count_return() { returned_.add(); }
+  void count_drop() { dropped_.add(); }
+
+ private:
+  dp::SpscRing<Datagram> ring_;
+  dp::Counter returned_;  // both written by the receiving thread only
+  dp::Counter dropped_;
 };
 
 // Every queue's DPDK engine, polled in turn without waiting, on one thread. Each knows
@@ -155,12 +181,18 @@ class DpdkMedia::QueuesEngine final : public dp::UdpEngine {
 namespace {
 
 // The sender thread's engine: its sends are posted to the receiving thread's engine, which
-// owns the queue. Nothing is received here (the sender's port is served over there).
+// owns the queue. What it receives is what the receiving thread returned to it: the ICE and
+// DTLS of a WebRTC producer (weir's RTCP is counted and dropped over there).
 class PostingEngine final : public dp::UdpEngine {
  public:
-  PostingEngine(std::shared_ptr<DpdkMedia::Posted> posted, dp::PacketPool& pool,
+  PostingEngine(std::shared_ptr<DpdkMedia::Posted> posted,
+                std::shared_ptr<DpdkMedia::Returned> returned, dp::PacketPool& pool,
                 dp::UdpBinding binding, uint32_t socket)
-      : posted_(std::move(posted)), pool_(pool), binding_(binding), socket_(socket) {}
+      : posted_(std::move(posted)),
+        returned_(std::move(returned)),
+        pool_(pool),
+        binding_(binding),
+        socket_(socket) {}
 
   const char* name() const override { return "dpdk"; }
   int add_socket(const dp::UdpBinding& binding, std::string* error) override {
@@ -171,16 +203,16 @@ class PostingEngine final : public dp::UdpEngine {
     return static_cast<int>(socket_);
   }
   void remove_socket(uint32_t) override {}
-  size_t rx_burst(dp::RxPacket*, size_t, uint32_t timeout_us) override {
-    if (timeout_us != 0) nap_us(timeout_us);
-    return 0;
-  }
+  size_t rx_burst(dp::RxPacket* out, size_t max, uint32_t timeout_us) override;
   void tx_burst(dp::TxPacket* pkts, size_t n) override;
   void wake() override {}
   const dp::EngineStats& stats() const override { return stats_; }
 
  private:
+  size_t take_returned(dp::RxPacket* out, size_t max);
+
   std::shared_ptr<DpdkMedia::Posted> posted_;
+  std::shared_ptr<DpdkMedia::Returned> returned_;
   dp::PacketPool& pool_;
   dp::UdpBinding binding_;
   uint32_t socket_;
@@ -188,6 +220,39 @@ class PostingEngine final : public dp::UdpEngine {
 };
 
 }  // namespace
+
+// Waits for returned datagrams in naps of kReturnNapUs: the sender thread paces media with
+// absolute deadlines and calls with timeout 0 between them; only the handshake waits.
+size_t PostingEngine::rx_burst(dp::RxPacket* out, size_t max, uint32_t timeout_us) {
+  constexpr uint32_t kReturnNapUs = 200;
+  const uint64_t deadline = now_ns() + static_cast<uint64_t>(timeout_us) * 1000;
+  for (;;) {
+    const size_t n = take_returned(out, max);
+    if (n > 0 || timeout_us == 0) return n;
+    const uint64_t now = now_ns();
+    if (now >= deadline) return 0;
+    nap_us(static_cast<uint32_t>(std::min<uint64_t>(kReturnNapUs, (deadline - now) / 1000 + 1)));
+  }
+}
+
+size_t PostingEngine::take_returned(dp::RxPacket* out, size_t max) {
+  size_t n = 0;
+  while (n < max) {
+    auto d = returned_->ring().pop();
+    if (!d) break;
+    dp::PacketBuffer* b = pool_.alloc();
+    if (b == nullptr) {
+      ++stats_.rx_no_buffer;  // the datagram is lost, as a full socket buffer would lose it
+      continue;
+    }
+    std::memcpy(b->data(), d->data, d->len);
+    b->len = d->len;
+    out[n++] = dp::RxPacket{b, socket_, d->from};
+    ++stats_.rx_packets;
+    stats_.rx_bytes += d->len;
+  }
+  return n;
+}
 
 void PostingEngine::tx_burst(dp::TxPacket* pkts, size_t n) {
   for (size_t i = 0; i < n; ++i) {
@@ -257,6 +322,7 @@ bool DpdkMedia::start(std::string* error) {
     queues.push_back(std::move(engine));
   }
   posted_ = std::make_shared<Posted>();
+  returned_ = std::make_shared<Returned>();
   engine_ =
       std::make_unique<QueuesEngine>(std::move(queues), *pools_.front(), posted_, port_->config());
   const int sender = engine_->add_socket(binding(config_.sender_port), error);
@@ -298,7 +364,25 @@ std::unique_ptr<dp::UdpEngine> DpdkMedia::make_sender_engine(dp::PacketPool& poo
     return nullptr;
   }
   sender_made_ = true;
-  return std::make_unique<PostingEngine>(posted_, pool, sender_binding(), sender_socket_);
+  return std::make_unique<PostingEngine>(posted_, returned_, pool, sender_binding(),
+                                         sender_socket_);
+}
+
+bool DpdkMedia::return_to_sender(const dp::RxPacket& rx) {
+  Returned::Datagram d;
+  if (rx.buf->len > sizeof(d.data)) {
+    returned_->count_drop();
+    return false;
+  }
+  d.from = rx.from;
+  d.len = rx.buf->len;
+  std::memcpy(d.data, rx.buf->data(), d.len);
+  if (!returned_->ring().push(std::move(d))) {
+    returned_->count_drop();
+    return false;
+  }
+  returned_->count_return();
+  return true;
 }
 
 DpdkMediaCounters DpdkMedia::counters() const {
@@ -313,6 +397,8 @@ DpdkMediaCounters DpdkMedia::counters() const {
     }
   }
   c.posted_dropped = posted_->dropped();
+  c.control_returned = returned_->returned();
+  c.control_dropped = returned_->dropped();
   return c;
 }
 

@@ -4,6 +4,9 @@
 // UdpEngine, which also sends on queue 0 what the sender thread posts to it: a DPDK queue
 // belongs to one thread, and over net_memif pktgen may have no more queues than weir has
 // workers (one, for the one-core capacity run), so the sender cannot have a queue of its own.
+// For the same reason a WebRTC producer's ICE and DTLS arrive on the receiving thread, which
+// hands them back to the sender thread through a second ring (copied: they are few, and the
+// copy keeps every mbuf with the thread and pool it came from).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +43,8 @@ struct DpdkMediaCounters {
   uint64_t rx_unbound = 0;      // datagrams to no port of pktgen's
   uint64_t tx_dropped = 0;      // sends that found the TX ring full (every queue)
   uint64_t posted_dropped = 0;  // sender packets that found the hand-over ring full
+  uint64_t control_returned = 0;  // ICE and DTLS for the sender, handed back to its thread
+  uint64_t control_dropped = 0;   // ... that found the return ring full or were too long
   uint64_t stack_dropped = 0;   // frames the network stacks dropped, all reasons
   uint64_t arp_requests_sent = 0;
 };
@@ -67,11 +72,17 @@ class DpdkMedia {
   std::unique_ptr<dp::UdpEngine> make_sender_engine(dp::PacketPool& pool, std::string* error);
   dp::UdpBinding sender_binding() const { return binding(config_.sender_port); }
 
+  // Receiving thread: hands a STUN or DTLS datagram that arrived on the sender's port to
+  // the sender thread (its engine's rx_burst). False if the return ring is full or the
+  // datagram longer than a slot; counted either way.
+  bool return_to_sender(const dp::RxPacket& rx);
+
   const dp::DpdkPort& port() const { return *port_; }
   double link_wait_s() const { return link_wait_s_; }
   DpdkMediaCounters counters() const;
 
   class Posted;        // the sender's hand-over ring
+  class Returned;      // the ring back to the sender: its ICE and DTLS
   class QueuesEngine;  // engine()
 
  private:
@@ -83,6 +94,7 @@ class DpdkMedia {
   std::unique_ptr<dp::DpdkPort> port_;
   std::vector<std::unique_ptr<dp::PacketPool>> pools_;  // per queue, on the receiving thread
   std::shared_ptr<Posted> posted_;
+  std::shared_ptr<Returned> returned_;
   std::unique_ptr<QueuesEngine> engine_;
   uint32_t sender_socket_ = 0;
   bool sender_made_ = false;

@@ -149,10 +149,6 @@ bool check_dpdk(const Options& o, const std::string& dpdk_option, std::string* e
              o.local_ip + ")";
     return false;
   }
-  if (o.transport != "plain") {
-    *error = "--mode dpdk runs plain transports only";
-    return false;
-  }
   const uint64_t sockets = o.scenario == "meeting" ? uint64_t{o.rooms} * o.peers : o.consumers;
   if (sockets > kMaxDpdkSockets) {
     *error = "--mode dpdk serves at most " + std::to_string(kMaxDpdkSockets) +
@@ -218,7 +214,7 @@ const char* usage_text() {
          "                       transport and/or the first measured consumer's, switching to\n"
          "                       the new credentials while media flows\n"
          "  --restart-ice-at S   seconds into the window (default: half of it)\n"
-         "DPDK mode only (--mode dpdk, plain transports):\n"
+         "DPDK mode only (--mode dpdk; plain or WebRTC transports):\n"
          "  --dpdk-eal-args ARGS EAL's arguments, one string, e.g. \"--no-huge --no-pci -m 1024\n"
          "                       --file-prefix pktgen --vdev=net_memif0,role=client,socket=S\";\n"
          "                       the port is DPDK port 0\n"

@@ -55,6 +55,7 @@ std::unique_ptr<Receiver> Receiver::create(DpdkMedia& media, uint32_t count, uin
   }
   std::unique_ptr<Receiver> r(new Receiver(media.pool(), media.engine()));
   r->sender_socket_ = media.sender_socket();
+  r->media_ = &media;
   r->ports_.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     const auto port = static_cast<uint16_t>(first_port + i);
@@ -266,7 +267,12 @@ size_t Receiver::poll(uint32_t timeout_us) {
       index = consumer_by_ssrc(index, *rx[i].buf);
     }
     if (rx[i].socket == sender_socket_) {
-      ++stats_.to_sender;
+      const DatagramKind kind = classify_datagram(rx[i].buf->data(), rx[i].buf->len);
+      if (kind == DatagramKind::stun || kind == DatagramKind::dtls) {
+        media_->return_to_sender(rx[i]);
+      } else {
+        ++stats_.to_sender;
+      }
     } else if (index == kNoConsumer || index >= consumers_.size()) {
       ++stats_.foreign;
     } else {

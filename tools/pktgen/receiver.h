@@ -38,7 +38,8 @@ struct ReceiverStats {
   uint64_t srtp_other = 0;
   uint64_t malformed = 0;  // not parseable as RTP after unprotect, or no stamp
   uint64_t late = 0;       // reordered or duplicated (not newer than the highest)
-  uint64_t to_sender = 0;  // DPDK mode: weir's RTCP for the producer (its port is served here)
+  uint64_t to_sender = 0;  // DPDK mode: weir's RTCP for the producer (its port is served here);
+                           // its ICE and DTLS are handed back to the sender thread
   // WebRTC mode only:
   uint64_t control = 0;          // STUN and DTLS handed to the ControlSink
   uint64_t before_keys = 0;      // SRTP that came before this side's DTLS handshake ended
@@ -164,6 +165,7 @@ class Receiver {
   dp::PacketPool* pool_;
   dp::UdpEngine* engine_;
   uint32_t sender_socket_ = std::numeric_limits<uint32_t>::max();  // DPDK mode
+  DpdkMedia* media_ = nullptr;  // DPDK mode: hands the producer's ICE and DTLS back
   std::vector<uint16_t> ports_;
   std::vector<uint32_t> socket_to_consumer_;
   std::vector<uint32_t> consumer_socket_;

@@ -135,10 +135,12 @@ bool print_counters(const Receiver& receiver, const Sender& sender, bool quiet, 
                  "pktgen: dpdk port rx=%" PRIu64 " tx=%" PRIu64 " missed=%" PRIu64
                  " noMbuf=%" PRIu64 " rxErrors=%" PRIu64 " txErrors=%" PRIu64
                  " | engine txDropped=%" PRIu64 " postedDropped=%" PRIu64 " unbound=%" PRIu64
-                 " stackDropped=%" PRIu64 " arpRequests=%" PRIu64 " toSender=%" PRIu64 "\n",
+                 " stackDropped=%" PRIu64 " arpRequests=%" PRIu64 " toSender=%" PRIu64
+                 " controlReturned=%" PRIu64 " controlDropped=%" PRIu64 "\n",
                  dc.port.ipackets, dc.port.opackets, dc.port.imissed, dc.port.rx_nombuf,
                  dc.port.ierrors, dc.port.oerrors, dc.tx_dropped, dc.posted_dropped, dc.rx_unbound,
-                 dc.stack_dropped, dc.arp_requests_sent, st.to_sender);
+                 dc.stack_dropped, dc.arp_requests_sent, st.to_sender, dc.control_returned,
+                 dc.control_dropped);
   }
   return bad_packets > 0;
 }

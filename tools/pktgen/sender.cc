@@ -47,10 +47,6 @@ std::unique_ptr<Sender> Sender::create(const SenderConfig& config, std::string* 
     *error = "a WebRTC sender has one stream";
     return nullptr;
   }
-  if (config.dpdk && config.webrtc) {
-    *error = "a DPDK sender is plain";
-    return nullptr;
-  }
   std::unique_ptr<Sender> s(new Sender(config));
   if (config.dpdk) {
     // The engine posts to the receiving thread's: made here, on that thread.
@@ -80,6 +76,7 @@ bool Sender::setup(std::string* error) {
     const int index = engine_->add_socket(config_.dpdk->sender_binding(), error);
     if (index < 0) return false;
     socket_ = static_cast<uint32_t>(index);
+    if (config_.webrtc) make_peer(config_.dpdk->sender_binding().local);
     return true;
   }
   dp::EngineConfig ec;
@@ -98,13 +95,15 @@ bool Sender::setup(std::string* error) {
   const int index = engine_->add_socket(dp::UdpBinding{fd, {}}, error);
   if (index < 0) return false;
   socket_ = static_cast<uint32_t>(index);
-  if (config_.webrtc) {
-    WebRtcEndpointConfig wc = *config_.webrtc;
-    wc.local = *dp::SocketAddress::parse(config_.local_ip, port);
-    peer_ =
-        std::make_unique<WebRtcEndpoint>(std::move(wc), static_cast<WebRtcEndpoint::Owner&>(*this));
-  }
+  if (config_.webrtc) make_peer(*dp::SocketAddress::parse(config_.local_ip, port));
   return true;
+}
+
+void Sender::make_peer(const dp::SocketAddress& local) {
+  WebRtcEndpointConfig wc = *config_.webrtc;
+  wc.local = local;
+  peer_ =
+      std::make_unique<WebRtcEndpoint>(std::move(wc), static_cast<WebRtcEndpoint::Owner&>(*this));
 }
 
 bool Sender::start(std::string* error) {

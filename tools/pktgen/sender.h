@@ -48,7 +48,7 @@ struct SenderConfig {
   // Set: WebRTC mode. suite and key are then unused: DTLS-SRTP brings both. Its `local`
   // is filled in by the thread once the socket is bound.
   std::optional<WebRtcEndpointConfig> webrtc;
-  // Set: DPDK mode (plain only), local_ip unused: the socket is media's sender port. media
+  // Set: DPDK mode (plain or WebRTC), local_ip unused: the socket is media's sender port. media
   // outlives the sender.
   DpdkMedia* dpdk = nullptr;
 };
@@ -117,6 +117,7 @@ class Sender final : private WebRtcEndpoint::Owner {
 
   explicit Sender(const SenderConfig& config);
   bool setup(std::string* error);
+  void make_peer(const dp::SocketAddress& local);
   void run();
   bool handshake();
   void wait_for_release();
