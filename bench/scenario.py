@@ -193,6 +193,7 @@ class Weir:
 
     def __init__(self, exe, args, log_path):
         self.exe, self.args, self.log_path = exe, args, log_path
+        self.prefix = []  # taskset, when pinned: it execs weir, so the pid stays weir's
         self.proc = None
         self.state_dir = None
         self.http_port = None
@@ -200,7 +201,7 @@ class Weir:
     def start(self, http_port, timeout_s=30):
         self.http_port = http_port
         self.state_dir = tempfile.mkdtemp(prefix="weir-bench-state-")
-        cmd = [self.exe, "--log-level", "warn", "--http-port", str(http_port),
+        cmd = [*self.prefix, self.exe, "--log-level", "warn", "--http-port", str(http_port),
                "--state-dir", self.state_dir, *self.args]
         log("starting " + " ".join(shlex.quote(c) for c in cmd))
         with open(self.log_path, "ab") as out:
@@ -263,6 +264,29 @@ class Weir:
             self.state_dir = None
 
 
+def cpu_split(cpus, workers, mode, pin):
+    """The CPUs weir and pktgen are pinned to (taskset), or None to leave both to the
+    scheduler. auto pins in DPDK mode when the host has a CPU beyond weir's workers: left
+    alone, a busy worker and pktgen's busy receiver sometimes share one core until the load
+    balancer moves one, and the p99 of such a run measures the scheduler. weir (its workers
+    and its control thread) gets the first `workers` CPUs, pktgen the rest. on: the same in
+    either mode, an error when there are too few CPUs."""
+    cpus = sorted(cpus)
+    workers = workers or 1
+    if pin == "off" or (pin == "auto" and mode != "dpdk"):
+        return None
+    if len(cpus) <= workers:
+        if pin == "on":
+            raise RunnerError(f"--pin on: {len(cpus)} CPU(s) leave none for pktgen beside "
+                              f"{workers} weir worker(s)")
+        return None
+    return cpus[:workers], cpus[workers:]
+
+
+def taskset_prefix(cpus):
+    return ["taskset", "-c", ",".join(str(c) for c in cpus)] if cpus else []
+
+
 class Runner:
     """One scenario command: weir up for its whole length, pktgen once per measurement."""
 
@@ -273,6 +297,7 @@ class Runner:
         self.weir = None
         self.git = git_revision()
         self.fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        self.pinning = cpu_split(os.sched_getaffinity(0), self.workers(), opts.mode, opts.pin)
 
     # -- processes -------------------------------------------------------------------------
 
@@ -327,6 +352,10 @@ class Runner:
         log_path = self.opts.weir_log or os.path.join(
             tempfile.gettempdir(), f"weir-bench-{self.spec['scenario']}-{os.getpid()}.log")
         self.weir = Weir(self.opts.weir, self.weir_args(ports_needed), log_path)
+        if self.pinning:
+            self.weir.prefix = taskset_prefix(self.pinning[0])
+            log(f"pinned: weir on CPU {','.join(map(str, self.pinning[0]))}, pktgen on CPU "
+                f"{','.join(map(str, self.pinning[1]))} (--pin off: neither)")
         self.weir.start(self.opts.http_port or free_tcp_port())
         log(f"weir pid {self.weir.pid}, API https://127.0.0.1:{self.weir.http_port}, "
             f"log {log_path}")
@@ -334,7 +363,8 @@ class Runner:
     def pktgen(self, scenario_args):
         """Runs pktgen once; returns its result line (a dict), None if it printed none."""
         o, spec = self.opts, self.spec
-        cmd = [o.pktgen, "--api", f"https://127.0.0.1:{self.weir.http_port}",
+        cmd = [*taskset_prefix(self.pinning[1] if self.pinning else None),
+               o.pktgen, "--api", f"https://127.0.0.1:{self.weir.http_port}",
                "--duration", str(spec["duration_s"]), "--warmup", str(spec["warmup_s"]),
                "--suite", spec["suite"], "--server-pid", str(self.weir.pid), "--git", self.git,
                *scenario_args, *self.pktgen_mode_args()]
@@ -501,6 +531,9 @@ def parse_args(argv):
     p.add_argument("--lines", help="also append every JSON line to this file")
     p.add_argument("--plot", help="write the SVG plot of the run's fanout lines here")
     p.add_argument("--verbose", action="store_true", help="pktgen's progress on stderr")
+    p.add_argument("--pin", choices=["auto", "on", "off"], default="auto",
+                   help="pin weir to its workers' CPUs and pktgen to the others (taskset); "
+                        "auto (default): in DPDK mode, when there is a CPU to spare")
     dp = p.add_argument_group("DPDK mode (--mode dpdk: weir and pktgen over a net_memif pair)")
     p.add_argument("--workers", type=positive_int,
                    help="weir's dataplane workers (default weir's own, 1); --mode dpdk: also "

@@ -142,6 +142,7 @@ class DpdkEngine final : public UdpEngine {
 
   size_t rx_burst(RxPacket* out, size_t max, uint32_t timeout_us) override;
   void tx_burst(TxPacket* pkts, size_t n) override;
+  size_t preferred_tx_burst() const override { return kBurst; }
   void wake() override { woken_.store(true, std::memory_order_release); }
   const EngineStats& stats() const override { return stats_; }
   const NetStackCounters* net_stack_counters() const override { return &stack_.counters(); }

@@ -4,6 +4,8 @@
 // grow only when a command adds something).
 #pragma once
 
+#include <algorithm>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -221,14 +223,16 @@ struct ConsumerState {
   uint8_t cname_len = 0;
 };
 
-// Collects outgoing datagrams and hands them to the engine in bursts.
+// Collects outgoing datagrams and hands them to the engine in bursts of the size it prefers.
 class TxBatch {
  public:
   static constexpr size_t kCapacity = 1024;
-  explicit TxBatch(UdpEngine* engine) : engine_(engine) {}
+  explicit TxBatch(UdpEngine* engine)
+      : engine_(engine), flush_at_(std::clamp<size_t>(engine->preferred_tx_burst(), 1, kCapacity)) {}
+  // A full burst leaves at once, while its datagrams are still warm.
   void push(const TxPacket& p) {
-    if (count_ == kCapacity) flush();
     packets_[count_++] = p;
+    if (count_ == flush_at_) flush();
   }
   void flush() {
     if (count_ > 0) engine_->tx_burst(packets_, count_);
@@ -237,6 +241,7 @@ class TxBatch {
 
  private:
   UdpEngine* engine_;
+  size_t flush_at_;
   size_t count_ = 0;
   TxPacket packets_[kCapacity];
 };

@@ -70,6 +70,11 @@ class UdpEngine {
   virtual size_t rx_burst(RxPacket* out, size_t max, uint32_t timeout_us) = 0;
   // Sends n datagrams with one system call (io_uring_submit or sendmmsg per socket).
   virtual void tx_burst(TxPacket* pkts, size_t n) = 0;
+  // How many datagrams a caller should gather per tx_burst. The kernel engines want large
+  // bursts (one system call each); the DPDK engine writes headers and the UDP checksum
+  // over every datagram and the PMD reads every mbuf, which is cheapest while the burst
+  // just encrypted is still in the core's cache: one PMD burst.
+  virtual size_t preferred_tx_burst() const { return 1024; }
   // Thread-safe: makes a waiting rx_burst return early (commands are pending).
   virtual void wake() = 0;
 

@@ -267,11 +267,31 @@ def test_plot_command():
         wt.check(proc.returncode == 1, "nothing to plot is an error")
 
 
+def test_cpu_split():
+    split = scenario.cpu_split
+    # auto pins in DPDK mode only, weir on its workers' CPUs, pktgen on the rest.
+    wt.check(split({0, 1}, 1, "dpdk", "auto") == ([0], [1]), "2 CPUs, 1 worker")
+    wt.check(split({3, 1, 2, 0}, 2, "dpdk", "auto") == ([0, 1], [2, 3]), "4 CPUs, 2 workers")
+    wt.check(split({0, 1}, None, "dpdk", "auto") == ([0], [1]), "no --workers: weir's 1")
+    wt.check(split({0, 1}, 1, "uring", "auto") is None, "io_uring is left to the scheduler")
+    wt.check(split({0, 1}, 2, "dpdk", "auto") is None, "no CPU to spare: not pinned")
+    wt.check(split({0}, 1, "dpdk", "auto") is None, "one CPU: not pinned")
+    wt.check(split({0, 1}, 1, "uring", "on") == ([0], [1]), "on pins io_uring runs too")
+    wt.check(split({0, 1}, 1, "dpdk", "off") is None, "off")
+    try:
+        split({0, 1}, 2, "dpdk", "on")
+        wt.check(False, "--pin on without a CPU for pktgen must fail")
+    except scenario.RunnerError as e:
+        wt.check("leave none for pktgen" in str(e), f"message: {e}")
+    wt.check(scenario.taskset_prefix([0, 2]) == ["taskset", "-c", "0,2"], "taskset prefix")
+    wt.check(scenario.taskset_prefix(None) == [], "no prefix unpinned")
+
+
 def run(_weir_exe, _pktgen_exe):
     for test in (test_within_limits, test_doubling_then_bisection, test_latency_limit_and_precision,
                  test_first_run_bad_searches_below_start, test_bounds, test_failed_run_counts_as_bad,
                  test_capacity_line, test_scenario_files_and_overrides, test_svg_plot,
-                 test_plot_command):
+                 test_plot_command, test_cpu_split):
         wt.log(test.__name__)
         test()
 

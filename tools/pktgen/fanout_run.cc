@@ -189,10 +189,11 @@ int run(const Options& o) {
       const uint64_t fwd = receiver->window_forwarded();
       const auto& st = receiver->stats();
       progress.line("pktgen: t=%.0fs sent=%" PRIu64 " fwd/s=%" PRIu64 " authFail=%" PRIu64
-                    " gaps=%" PRIu64 " late=%" PRIu64 " p50=%" PRIu64 "us\n",
+                    " gaps=%" PRIu64 " late=%" PRIu64 " p50=%" PRIu64 "us p99=%" PRIu64 "us\n",
                     static_cast<double>(now - t0) / 1e9, sender->next_counter() - window_begin,
                     fwd - last_fwd, st.auth_failed, receiver->gaps(), st.late,
-                    receiver->window_latency().percentile(0.5));
+                    receiver->window_latency().percentile(0.5),
+                    receiver->window_latency().percentile(0.99));
       last_fwd = fwd;
     }
   }

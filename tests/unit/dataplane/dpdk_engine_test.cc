@@ -381,6 +381,12 @@ TEST_F(DpdkEngineTest, ReleasesEveryMbuf) {
   (void)source;
 }
 
+// Forwarding gathers sends in bursts of this size (TxBatch): one PMD burst, which the
+// stack's checksum and the PMD read while the burst just encrypted is still in cache.
+TEST_F(DpdkEngineTest, PrefersBurstsOfOnePmdBurst) {
+  EXPECT_EQ(engine_->preferred_tx_burst(), 64u);
+}
+
 }  // namespace
 }  // namespace weir::dp
 
