@@ -221,14 +221,20 @@ class Weir:
             time.sleep(0.1)
 
     def answers(self):
+        return self.stats() is not None
+
+    def stats(self):
+        """weir's GET /stats, parsed; None when it does not answer."""
         # weir's certificate is self-signed: not verified (as curl -k).
         conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=2,
                                            context=ssl._create_unverified_context())
         try:
             conn.request("GET", "/stats")
-            return conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException):
-            return False
+            response = conn.getresponse()
+            body = response.read()
+            return json.loads(body) if response.status == 200 else None
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
         finally:
             conn.close()
 
@@ -395,7 +401,20 @@ class Runner:
             raise RunnerError(f"weir died during the run; its log:\n{self.weir.log_tail()}")
         if rc != 0:
             log(f"pktgen exited with {rc}: {' '.join(scenario_args)}")
+        self.log_workers()
         return result
+
+    def log_workers(self):
+        """One line of weir's per-worker counters (cumulative since weir started): what a
+        spread room piped between workers and what the engines dropped."""
+        stats = self.weir.stats()
+        if stats is None:
+            log("weir's /stats did not answer after the run")
+            return
+        keys = ("index", "txPackets", "pipedOut", "pipedIn", "pipeFull", "pipeUnknownProducer")
+        workers = [{**{k: w.get(k) for k in keys}, "txDropped": w.get("io", {}).get("txDropped")}
+                   for w in stats.get("workers", [])]
+        log("weir workers: " + json.dumps(workers, separators=(",", ":")))
 
     def stop_pktgen(self):
         proc, self.pktgen_proc = self.pktgen_proc, None

@@ -4,8 +4,10 @@ net_memif (weir the server, pktgen the client; EAL without hugepages or PCI), th
 bench/scenario.py: a fanout of 20 consumers on ONE weir worker (so pktgen has one queue
 pair, shared by its receiver and its sender), the same with WebRTC transports (ICE and
 DTLS-SRTP for the producer and every consumer over the DPDK ports: the producer's arrive on
-the receiving thread and are handed back to the sender's), then a meeting of 3 rooms on two
-workers (pktgen polls two queues). All must deliver with SRTP verified on every packet, no
+the receiving thread and are handed back to the sender's), a fanout of 30 on two workers
+with --room-spread-threshold 10 (the room spreads, the producer's packets are piped from its
+worker to the other over the workers' rings), then a meeting of 3 rooms on two workers
+(pktgen polls two queues). All must deliver with SRTP verified on every packet, no
 authentication failure, next to no loss, and pktgen must print its DPDK port's counters.
 
 usage: test_pktgen_dpdk_memif.py WEIR PKTGEN"""
@@ -23,6 +25,7 @@ DPDK_SMALL = ["--weir-eal-mb", "256", "--pktgen-eal-mb", "256", "--weir-mbufs", 
 COUNTERS = re.compile(r"pktgen: received=(\d+) verified=(\d+) unverified=(\d+) authFailed=(\d+)")
 PORT = re.compile(r"pktgen: dpdk port rx=(\d+) tx=(\d+) missed=(\d+) noMbuf=(\d+)")
 RETURNED = re.compile(r"controlReturned=(\d+) controlDropped=(\d+)")
+WORKERS = re.compile(r"weir workers: (\[.*\])")
 WEBRTC_UP = re.compile(r"pktgen: webrtc: ICE and DTLS-SRTP up on (\d+) transports")
 
 
@@ -79,9 +82,26 @@ def run(weir_exe, pktgen_exe):
     # The producer's ICE checks and DTLS flight came back to its thread: at least the binding
     # response and the server's DTLS flight.
     wt.check(returned >= 2 and dropped == 0, f"control returned {returned}, dropped {dropped}")
+    spread, err = scenario(weir_exe, pktgen_exe,
+                           ["fanout", "30", "--workers", "2", "--duration", "2", "--warmup", "2",
+                            "--weir-args", "--room-spread-threshold 10"], 30)
+    wt.check(spread["forwarded"] == spread["expected"] == 30 * spread["sent"],
+             f"the spread room lost packets: {spread}")
+    workers = WORKERS.search(err)
+    wt.check(workers is not None, "the runner printed no worker counters")
+    workers = json.loads(workers.group(1))
+    wt.log(f"workers: {workers}")
+    wt.check(len(workers) == 2, f"{len(workers)} workers")
+    piped_out = sum(w["pipedOut"] for w in workers)
+    piped_in = sum(w["pipedIn"] for w in workers)
+    # Every producer packet once to the one other worker (not once per consumer there).
+    wt.check(spread["sent"] <= piped_out <= spread["sent"] + 1000 and piped_in == piped_out,
+             f"piped out {piped_out}, in {piped_in}, for {spread['sent']} sent")
+    wt.check(all(w["pipeFull"] == 0 and w["pipeUnknownProducer"] == 0 for w in workers),
+             f"pipe drops: {workers}")
     m, _ = scenario(weir_exe, pktgen_exe,
-                 ["meeting", "--rooms", "3", "--peers", "3", "--workers", "2", "--duration", "2",
-                  "--warmup", "2"], 25)
+                    ["meeting", "--rooms", "3", "--peers", "3", "--workers", "2", "--duration",
+                     "2", "--warmup", "2"], 25)
     wt.check((m["rooms"], m["peers"], m["consumers"]) == (3, 3, 36), f"meeting shape: {m}")
 
 
