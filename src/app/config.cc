@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -26,6 +27,7 @@ enum class Opt {
   rtc_min_port,
   rtc_max_port,
   workers,
+  worker_cpus,
   room_spread_threshold,
   log_level,
   http_ip,
@@ -83,6 +85,10 @@ const OptionInfo kOptions[] = {
      "Highest UDP port for media transports (a transport without rtcpMux takes two)."},
     {Opt::workers, "workers", "workers", "N", Kind::number, 1, kMaxWorkers, "1",
      "Dataplane worker threads (one per core you give weir), 1 to 64."},
+    {Opt::worker_cpus, "workerCpus", "worker-cpus", "LIST", Kind::text, 0, 0, "none",
+     "CPUs the workers are pinned to, worker i on the i-th: numbers and ranges such as 2,3 or "
+     "2-5, at least one per worker. Unset: the scheduler places them (and may put a busy "
+     "worker on the core of another busy thread)."},
     {Opt::room_spread_threshold, "roomSpreadThreshold", "room-spread-threshold", "N", Kind::number,
      0, 1000000, "500",
      "A room with more consumers than this spreads: its new transports go to the least-loaded "
@@ -236,6 +242,11 @@ bool set_text(Config& c, const OptionInfo& o, const std::string& v, const std::s
     case Opt::state_dir: c.state_dir = v; break;
     case Opt::web_root: c.web_root = v; break;
     case Opt::dpdk_eal_args: c.dpdk_eal_args = v; break;
+    case Opt::worker_cpus:
+      if (!parse_cpu_list(v, &c.worker_cpus)) {
+        return bad("a list of distinct CPU numbers and ranges below 1024, like 2,3 or 2-5");
+      }
+      break;
     case Opt::dpdk_gateway: c.dpdk_gateway = v; break;
     case Opt::dataplane:
       if (v == "uring") {
@@ -416,6 +427,11 @@ bool validate_config(const Config& c, std::string* error) {
              std::to_string(kMaxWorkers);
     return false;
   }
+  if (!c.worker_cpus.empty() && c.worker_cpus.size() < c.workers) {
+    *error = "workerCpus names " + std::to_string(c.worker_cpus.size()) + " CPU(s) for " +
+             std::to_string(c.workers) + " workers: one per worker";
+    return false;
+  }
   if (c.dataplane == Dataplane::dpdk) {
     unsigned char v4[4];
     if (inet_pton(AF_INET, c.listen_ip.c_str(), v4) != 1 || is_unspecified_ip(c.listen_ip)) {
@@ -584,6 +600,38 @@ std::string usage_text() {
       "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when startup fails,\n"
       "2 for a bad configuration.\n";
   return s;
+}
+
+bool parse_cpu_list(const std::string& text, std::vector<uint32_t>* cpus) {
+  std::vector<uint32_t> out;
+  auto number = [](std::string_view t, uint32_t* n) {
+    const char* end = t.data() + t.size();
+    auto [ptr, ec] = std::from_chars(t.data(), end, *n);
+    return !t.empty() && ec == std::errc() && ptr == end && *n < kMaxCpu;
+  };
+  std::string_view rest(text);
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const size_t dash = item.find('-');
+    uint32_t first = 0;
+    uint32_t last = 0;
+    if (dash == std::string_view::npos) {
+      if (!number(item, &first)) return false;
+      last = first;
+    } else if (!number(item.substr(0, dash), &first) || !number(item.substr(dash + 1), &last) ||
+               last < first) {
+      return false;
+    }
+    for (uint32_t cpu = first; cpu <= last; ++cpu) {
+      if (std::find(out.begin(), out.end(), cpu) != out.end()) return false;
+      out.push_back(cpu);
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  *cpus = std::move(out);
+  return true;
 }
 
 }  // namespace weir::app

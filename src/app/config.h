@@ -33,6 +33,8 @@ struct Config {
   uint32_t workers = 1;                 // dataplane threads
   // Consumers a room may have before its new transports spread over the workers.
   uint32_t room_spread_threshold = 500;
+  // Worker i runs on CPU worker_cpus[i]; empty: the scheduler places the workers.
+  std::vector<uint32_t> worker_cpus;
   log::Level log_level = log::Level::info;
   std::string http_ip = "127.0.0.1";
   uint16_t http_port = 4443;            // 0: any free port (logged at startup)
@@ -84,6 +86,12 @@ bool apply_json_config(const nlohmann::json& json, const std::string& source, Co
 bool load_config_file(const std::string& path, Config& config, std::string* error);
 // Cross-field checks (port range, worker count, ...). false with *error naming the key.
 bool validate_config(const Config& config, std::string* error);
+
+// A CPU list as taskset and the kernel's cpuset files write it: numbers and ranges, comma
+// separated ("2,3", "0-3,8"), in the order given. False if malformed, a CPU repeats, or one
+// is at least kMaxCpu.
+constexpr uint32_t kMaxCpu = 1024;
+bool parse_cpu_list(const std::string& text, std::vector<uint32_t>* cpus);
 
 // The --help text: every option with its default and meaning, and the JSON file form.
 std::string usage_text();

@@ -96,6 +96,7 @@ int run(const app::Config& config) {
     wc.keyframe_request_interval_ms = config.keyframe_request_interval_ms;
     wc.dpdk_port = dpdk.port.get();
     wc.pipes = pipes.get();
+    if (!config.worker_cpus.empty()) wc.cpu = static_cast<int>(config.worker_cpus[i]);
     if (config.webrtc_server_port != 0) {
       wc.shared_ip = config.listen_ip;
       wc.shared_port = static_cast<uint16_t>(config.webrtc_server_port + i);

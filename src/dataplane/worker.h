@@ -39,6 +39,8 @@ struct WorkerConfig {
   DpdkPort* dpdk_port = nullptr;
   // The pipes between all workers (several workers); null: none. Outlives the worker.
   WorkerPipes* pipes = nullptr;
+  // The CPU the worker's thread is pinned to; -1: wherever the scheduler puts it.
+  int cpu = -1;
 };
 
 class ForwardingTables;  // worker-private, defined in forwarding.h
@@ -81,6 +83,7 @@ class Worker {
   EngineStats engine_stats() const;
 
  private:
+  bool pin_thread(std::string* error);
   void run();
   void apply_commands();
   void publish_engine_stats();

@@ -1,9 +1,13 @@
 """Two dataplane workers and a room larger than the spread threshold: pktgen's fanout with
 30 plain consumers against weir --workers 2 --room-spread-threshold 10. The room spreads
 its consumers over both workers, the producer's packets are piped from its worker to the
-other, and every consumer gets every packet."""
+other, and every consumer gets every packet. The workers run pinned (--worker-cpus, in
+reverse order of the CPUs this test may use) under their own thread names; a CPU the process
+may not use stops weir at startup with the reason."""
 
+import glob
 import json
+import os
 import subprocess
 import time
 
@@ -12,10 +16,44 @@ import weirtest as wt
 CONSUMERS = 30
 
 
+def worker_affinity(pid):
+    """{thread name: its allowed CPU list} for weir's worker threads."""
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(f"{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"{task}/status") as f:
+                allowed = next(line.split(":", 1)[1].strip() for line in f
+                               if line.startswith("Cpus_allowed_list"))
+        except (OSError, StopIteration):
+            continue
+        if name.startswith("weir-worker-"):
+            out[name] = allowed
+    return out
+
+
+def check_unusable_cpu_refused(weir_exe):
+    # Parses (below 1024) but no process here may run there: the worker does not start.
+    proc = subprocess.run([weir_exe, "--http-port", "0", "--worker-cpus", "1000"],
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    output = proc.stdout + proc.stderr
+    wt.check(proc.returncode != 0, f"weir started on CPU 1000: {output[-400:]}")
+    wt.check("cannot pin to CPU 1000" in output, f"no reason given: {output[-400:]}")
+
+
 def run(weir_exe, pktgen_exe):
     wt.check(pktgen_exe is not None, "usage: test_multi_worker.py <weir> <pktgen>")
+    check_unusable_cpu_refused(weir_exe)
+    cpus = sorted(os.sched_getaffinity(0))
+    pinned = [cpus[-1], cpus[0]]  # worker 0 on the last CPU, worker 1 on the first
     with wt.Weir(weir_exe, rtc_ports=200,
-                 extra_args=["--workers", "2", "--room-spread-threshold", "10"]) as weir:
+                 extra_args=["--workers", "2", "--room-spread-threshold", "10",
+                             "--worker-cpus", ",".join(map(str, pinned))]) as weir:
+        affinity = worker_affinity(weir.proc.pid)
+        wt.log(f"worker threads: {affinity}")
+        wt.check(affinity == {"weir-worker-0": str(pinned[0]), "weir-worker-1": str(pinned[1])},
+                 f"workers not pinned to {pinned}: {affinity}")
         args = [pktgen_exe, "--api", weir.api_url, "--consumers", str(CONSUMERS),
                 "--duration", "3", "--warmup", "2", "--server-pid", str(weir.proc.pid), "--quiet"]
         wt.log("running " + " ".join(args))

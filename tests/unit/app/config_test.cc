@@ -279,3 +279,48 @@ TEST(Config, HelpExampleIsAValidConfiguration) {
 
 }  // namespace
 }  // namespace weir::app
+
+namespace weir::app {
+namespace {
+
+TEST(CpuList, NumbersAndRangesInTheOrderGiven) {
+  std::vector<uint32_t> cpus;
+  ASSERT_TRUE(parse_cpu_list("3", &cpus));
+  EXPECT_EQ(cpus, (std::vector<uint32_t>{3}));
+  ASSERT_TRUE(parse_cpu_list("2,0", &cpus));
+  EXPECT_EQ(cpus, (std::vector<uint32_t>{2, 0}));
+  ASSERT_TRUE(parse_cpu_list("0-3,8,10-11", &cpus));
+  EXPECT_EQ(cpus, (std::vector<uint32_t>{0, 1, 2, 3, 8, 10, 11}));
+  ASSERT_TRUE(parse_cpu_list("1023", &cpus));
+}
+
+TEST(CpuList, MalformedRepeatedOrTooLargeIsRefused) {
+  std::vector<uint32_t> cpus{7};
+  for (const char* bad : {"", ",", "1,", ",1", "a", "1-", "-1", "3-1", "1-2-3", "0x1", " 1",
+                          "1,1", "0-2,1", "1024", "99999999999"}) {
+    EXPECT_FALSE(parse_cpu_list(bad, &cpus)) << '"' << bad << '"';
+  }
+  EXPECT_EQ(cpus, (std::vector<uint32_t>{7}));  // untouched on failure
+}
+
+TEST(Config, WorkerCpusFromFlagAndFile) {
+  CommandLine c = parse({"--workers", "2", "--worker-cpus", "1,0"});
+  ASSERT_EQ(c.action, CommandAction::run) << c.error;
+  EXPECT_EQ(c.config.worker_cpus, (std::vector<uint32_t>{1, 0}));
+  TempFile file(R"({"workers": 3, "workerCpus": "4-6"})");
+  c = parse({"--config", file.path()});
+  ASSERT_EQ(c.action, CommandAction::run) << c.error;
+  EXPECT_EQ(c.config.worker_cpus, (std::vector<uint32_t>{4, 5, 6}));
+  EXPECT_TRUE(parse({}).config.worker_cpus.empty());
+}
+
+TEST(Config, WorkerCpusNeedOnePerWorkerAndAValidList) {
+  EXPECT_EQ(error_of({"--workers", "3", "--worker-cpus", "0,1"}),
+            "workerCpus names 2 CPU(s) for 3 workers: one per worker");
+  EXPECT_NE(error_of({"--worker-cpus", "0,0"}).find("workerCpus (\"0,0\") must be a list of "
+                                                    "distinct CPU numbers"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace weir::app
