@@ -5,7 +5,6 @@
 #pragma once
 
 #include <algorithm>
-
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -228,7 +227,8 @@ class TxBatch {
  public:
   static constexpr size_t kCapacity = 1024;
   explicit TxBatch(UdpEngine* engine)
-      : engine_(engine), flush_at_(std::clamp<size_t>(engine->preferred_tx_burst(), 1, kCapacity)) {}
+      : engine_(engine),
+        flush_at_(std::clamp<size_t>(engine->preferred_tx_burst(), 1, kCapacity)) {}
   // A full burst leaves at once, while its datagrams are still warm.
   void push(const TxPacket& p) {
     packets_[count_++] = p;

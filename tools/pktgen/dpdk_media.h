@@ -39,13 +39,13 @@ struct DpdkMediaConfig {
 
 // What pktgen's own port counted: printed with the run's counters.
 struct DpdkMediaCounters {
-  dp::DpdkPort::Stats port;     // rte_eth_stats: what the PMD received, sent, missed
-  uint64_t rx_unbound = 0;      // datagrams to no port of pktgen's
-  uint64_t tx_dropped = 0;      // sends that found the TX ring full (every queue)
-  uint64_t posted_dropped = 0;  // sender packets that found the hand-over ring full
+  dp::DpdkPort::Stats port;       // rte_eth_stats: what the PMD received, sent, missed
+  uint64_t rx_unbound = 0;        // datagrams to no port of pktgen's
+  uint64_t tx_dropped = 0;        // sends that found the TX ring full (every queue)
+  uint64_t posted_dropped = 0;    // sender packets that found the hand-over ring full
   uint64_t control_returned = 0;  // ICE and DTLS for the sender, handed back to its thread
   uint64_t control_dropped = 0;   // ... that found the return ring full or were too long
-  uint64_t stack_dropped = 0;   // frames the network stacks dropped, all reasons
+  uint64_t stack_dropped = 0;     // frames the network stacks dropped, all reasons
   uint64_t arp_requests_sent = 0;
 };
 

@@ -296,8 +296,8 @@ TEST(CpuList, NumbersAndRangesInTheOrderGiven) {
 
 TEST(CpuList, MalformedRepeatedOrTooLargeIsRefused) {
   std::vector<uint32_t> cpus{7};
-  for (const char* bad : {"", ",", "1,", ",1", "a", "1-", "-1", "3-1", "1-2-3", "0x1", " 1",
-                          "1,1", "0-2,1", "1024", "99999999999"}) {
+  for (const char* bad : {"", ",", "1,", ",1", "a", "1-", "-1", "3-1", "1-2-3", "0x1", " 1", "1,1",
+                          "0-2,1", "1024", "99999999999"}) {
     EXPECT_FALSE(parse_cpu_list(bad, &cpus)) << '"' << bad << '"';
   }
   EXPECT_EQ(cpus, (std::vector<uint32_t>{7}));  // untouched on failure
@@ -317,8 +317,9 @@ TEST(Config, WorkerCpusFromFlagAndFile) {
 TEST(Config, WorkerCpusNeedOnePerWorkerAndAValidList) {
   EXPECT_EQ(error_of({"--workers", "3", "--worker-cpus", "0,1"}),
             "workerCpus names 2 CPU(s) for 3 workers: one per worker");
-  EXPECT_NE(error_of({"--worker-cpus", "0,0"}).find("workerCpus (\"0,0\") must be a list of "
-                                                    "distinct CPU numbers"),
+  EXPECT_NE(error_of({"--worker-cpus", "0,0"})
+                .find("workerCpus (\"0,0\") must be a list of "
+                      "distinct CPU numbers"),
             std::string::npos);
 }
 
