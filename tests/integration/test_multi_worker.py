@@ -8,7 +8,9 @@ may not use stops weir at startup with the reason."""
 import glob
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 
 import weirtest as wt
@@ -35,8 +37,13 @@ def worker_affinity(pid):
 
 def check_unusable_cpu_refused(weir_exe):
     # Parses (below 1024) but no process here may run there: the worker does not start.
-    proc = subprocess.run([weir_exe, "--http-port", "0", "--worker-cpus", "1000"],
-                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    state_dir = tempfile.mkdtemp(prefix="weir-state-")
+    try:
+        proc = subprocess.run([weir_exe, "--http-port", "0", "--state-dir", state_dir,
+                               "--worker-cpus", "1000"],
+                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
     output = proc.stdout + proc.stderr
     wt.check(proc.returncode != 0, f"weir started on CPU 1000: {output[-400:]}")
     wt.check("cannot pin to CPU 1000" in output, f"no reason given: {output[-400:]}")

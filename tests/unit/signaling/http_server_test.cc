@@ -112,10 +112,18 @@ class Client {
 
  private:
   Answer read_answer() {
-    http::response<http::string_body> res;
+    // A signal meant for another thread of this process (the in-process server's) can
+    // interrupt the blocking read: the parser keeps what it had, the read goes on. Giving
+    // up instead left the answer on the socket for the next request to read.
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(boost::none);
     beast::error_code ec;
-    http::read(socket_, buffer_, res, ec);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      http::read(socket_, buffer_, parser, ec);
+      if (ec != net::error::interrupted) break;
+    }
     if (ec) return failed("read: " + ec.message());
+    const http::response<http::string_body>& res = parser.get();
     Answer a;
     a.status = static_cast<int>(res.result_int());
     a.body = res.body();

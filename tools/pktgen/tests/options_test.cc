@@ -237,6 +237,13 @@ TEST(Options, DpdkOptions) {
                      "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci"},
                     m, error))
       << error;
+  // WebRTC transports run over pktgen's DPDK port too.
+  Options w;
+  ASSERT_TRUE(parse({"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci",
+                     "--transport", "webrtc"},
+                    w, error))
+      << error;
+  EXPECT_EQ(w.transport, "webrtc");
 }
 
 TEST(Options, RejectsDpdkCombinations) {
@@ -246,8 +253,6 @@ TEST(Options, RejectsDpdkCombinations) {
       {"--mode", "dpdk", "--local-ip", "10.0.0.2"},       // no EAL arguments
       {"--mode", "dpdk", "--dpdk-eal-args", "--no-pci"},  // loopback --local-ip
       {"--mode", "dpdk", "--local-ip", "::1", "--dpdk-eal-args", "--no-pci"},
-      {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--transport",
-       "webrtc"},
       {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--consumers",
        "50001"},
       {"--mode", "dpdk", "--local-ip", "10.0.0.2", "--dpdk-eal-args", "--no-pci", "--dpdk-queues",
