@@ -303,7 +303,7 @@ void OpensslSrtp::replay_accept(Stream& s, uint64_t index) {
 }
 
 SrtpStatus OpensslSrtp::plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity,
-                                         RtpProtectPlan& plan) {
+                                         RtpPacketPlan& plan) {
   if (!rtp_header_length(p, len, &plan.header)) return SrtpStatus::bad_packet;
   plan.tag_len = rtp_tag_len();
   if (len + plan.tag_len > capacity) return SrtpStatus::no_space;
@@ -320,7 +320,7 @@ SrtpStatus OpensslSrtp::plan_protect_rtp(const uint8_t* p, size_t len, size_t ca
 }
 
 SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
-  RtpProtectPlan plan;
+  RtpPacketPlan plan;
   if (SrtpStatus st = plan_protect_rtp(p, len, capacity, plan); st != SrtpStatus::ok) return st;
   const size_t header = plan.header;
   const size_t tag_len = plan.tag_len;
@@ -345,16 +345,30 @@ SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
   return SrtpStatus::ok;
 }
 
+SrtpStatus OpensslSrtp::plan_unprotect_rtp(const uint8_t* p, size_t len, RtpPacketPlan& plan) {
+  plan.tag_len = rtp_tag_len();
+  if (len < 12 + plan.tag_len) return SrtpStatus::bad_packet;
+  if (!rtp_header_length(p, len - plan.tag_len, &plan.header)) return SrtpStatus::bad_packet;
+  plan.ssrc = wire::load_be32(p + 8);
+  plan.seq = wire::load_be16(p + 2);
+  Stream& s = stream_for(plan.ssrc);
+  plan.stream = &s;
+  plan.index = estimate_index(s, plan.seq);
+  if (s.rtp_started && !replay_check(s.window, s.highest, plan.index, false)) {
+    return SrtpStatus::replay;
+  }
+  return SrtpStatus::ok;
+}
+
 SrtpStatus OpensslSrtp::unprotect_rtp(uint8_t* p, size_t& len) {
-  const size_t tag_len = rtp_tag_len();
-  if (len < 12 + tag_len) return SrtpStatus::bad_packet;
-  size_t header = 0;
-  if (!rtp_header_length(p, len - tag_len, &header)) return SrtpStatus::bad_packet;
-  const uint32_t ssrc = wire::load_be32(p + 8);
-  const uint16_t seq = wire::load_be16(p + 2);
-  Stream& s = stream_for(ssrc);
-  const uint64_t index = estimate_index(s, seq);
-  if (s.rtp_started && !replay_check(s.window, s.highest, index, false)) return SrtpStatus::replay;
+  RtpPacketPlan plan;
+  if (SrtpStatus st = plan_unprotect_rtp(p, len, plan); st != SrtpStatus::ok) return st;
+  const size_t tag_len = plan.tag_len;
+  const size_t header = plan.header;
+  const uint32_t ssrc = plan.ssrc;
+  const uint16_t seq = plan.seq;
+  Stream& s = *plan.stream;
+  const uint64_t index = plan.index;
   const auto roc = static_cast<uint32_t>(index >> 16);
   const size_t body = len - tag_len;
   if (gcm_suite()) {
@@ -483,7 +497,7 @@ void OpensslSrtp::setup_mb_keys(std::span<const uint8_t> master_key,
 SrtpStatus OpensslSrtp::prepare_protect_rtp(uint8_t* p, size_t len, size_t capacity,
                                             SrtpMbJob& job) {
   if (!mb_rtp_) return SrtpStatus::other;
-  RtpProtectPlan plan;
+  RtpPacketPlan plan;
   if (SrtpStatus st = plan_protect_rtp(p, len, capacity, plan); st != SrtpStatus::ok) return st;
   // Recorded as sent before the batch's cryptography runs, so that a later packet of the
   // same SSRC in the batch is numbered as it would be after this one in a loop.
@@ -507,24 +521,18 @@ SrtpStatus OpensslSrtp::prepare_protect_rtp(uint8_t* p, size_t len, size_t capac
 SrtpStatus OpensslSrtp::prepare_unprotect_rtp(uint8_t* p, size_t len, SrtpMbJob& job,
                                               uint64_t& index) {
   if (!mb_rtp_ || !gcm_suite()) return SrtpStatus::other;
-  const size_t tag_len = rtp_tag_len();
-  if (len < 12 + tag_len) return SrtpStatus::bad_packet;
-  size_t header = 0;
-  if (!rtp_header_length(p, len - tag_len, &header)) return SrtpStatus::bad_packet;
-  const uint32_t ssrc = wire::load_be32(p + 8);
-  const uint16_t seq = wire::load_be16(p + 2);
-  const Stream& s = stream_for(ssrc);
-  index = estimate_index(s, seq);
-  if (s.rtp_started && !replay_check(s.window, s.highest, index, false)) return SrtpStatus::replay;
+  RtpPacketPlan plan;
+  if (SrtpStatus st = plan_unprotect_rtp(p, len, plan); st != SrtpStatus::ok) return st;
+  index = plan.index;
   const auto roc = static_cast<uint32_t>(index >> 16);
   job.packet = p;
-  job.header_len = static_cast<uint32_t>(header);
-  job.len = static_cast<uint32_t>(len - tag_len);
-  job.tag_len = static_cast<uint32_t>(tag_len);
+  job.header_len = static_cast<uint32_t>(plan.header);
+  job.len = static_cast<uint32_t>(len - plan.tag_len);
+  job.tag_len = static_cast<uint32_t>(plan.tag_len);
   job.roc = roc;
   job.gcm = true;
   job.keys = mb_rtp_.get();
-  rtp_gcm_iv(ssrc, roc, seq, job.iv);
+  rtp_gcm_iv(plan.ssrc, roc, plan.seq, job.iv);
   return SrtpStatus::ok;
 }
 

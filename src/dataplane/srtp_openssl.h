@@ -120,10 +120,11 @@ class OpensslSrtp {
   bool gcm(const SessionKeys& keys, bool encrypt, const uint8_t iv[12], const uint8_t* aad,
            size_t aad_len, const uint8_t* aad2, size_t aad2_len, uint8_t* data, size_t len,
            uint8_t tag[16]);
-  // What protecting one RTP packet needs before its cryptography: the checks, the SSRC's
-  // stream and the packet's index, shared by protect_rtp and prepare_protect_rtp so that
-  // both refuse and number packets alike. Nothing is recorded as sent yet.
-  struct RtpProtectPlan {
+  // What protecting or unprotecting one RTP packet needs before its cryptography: the
+  // checks, the SSRC's stream and the packet's index, shared by each per-packet call and
+  // its batch's prepare so that both refuse and number packets alike. Nothing is recorded
+  // as sent or received yet.
+  struct RtpPacketPlan {
     size_t header = 0;
     size_t tag_len = 0;
     uint32_t ssrc = 0;
@@ -131,11 +132,13 @@ class OpensslSrtp {
     Stream* stream = nullptr;
     uint64_t index = 0;
   };
-  SrtpStatus plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity,
-                              RtpProtectPlan& plan);
+  SrtpStatus plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity, RtpPacketPlan& plan);
+  // The same for a received packet (len includes the tag): its checks, index and replay
+  // verdict, shared by unprotect_rtp and the batch's prepare_unprotect_rtp.
+  SrtpStatus plan_unprotect_rtp(const uint8_t* p, size_t len, RtpPacketPlan& plan);
   static uint64_t estimate_index(const Stream& s, uint16_t seq);
-  static bool replay_check(const std::array<uint64_t, 16>& window, uint64_t highest,
-                           uint64_t index, bool allow_repeat);
+  static bool replay_check(const std::array<uint64_t, 16>& window, uint64_t highest, uint64_t index,
+                           bool allow_repeat);
   static void replay_accept(Stream& s, uint64_t index);
 
   bool gcm_suite() const { return suite_ == SrtpSuite::aead_aes_128_gcm; }

@@ -81,9 +81,7 @@ bool Worker::start(std::string* error) {
   const std::string name = "weir-worker-" + std::to_string(config_.index);
   pthread_setname_np(thread_.native_handle(), name.c_str());
   if (config_.cpu >= 0 && !pin_thread(error)) {
-    running_.store(false, std::memory_order_release);
-    engine_->wake();
-    thread_.join();
+    stop();  // the whole teardown, pipes included
     return false;
   }
   const std::string where = config_.cpu >= 0 ? ", CPU " + std::to_string(config_.cpu) : "";

@@ -13,6 +13,7 @@
 #include "control/base64.h"
 #include "control/ortc.h"
 #include "dataplane/worker.h"
+#include "loopback_media.h"
 
 namespace weir::control {
 namespace {
@@ -429,35 +430,6 @@ TEST_F(ControlTest, CannotConsumeWithoutACommonCodec) {
 }
 
 // --- media through the worker -------------------------------------------------------
-
-int udp_socket_on_loopback(uint16_t* port) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return -1;
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
-std::vector<uint8_t> opus_rtp_packet(uint16_t seq, uint32_t ssrc) {
-  std::vector<uint8_t> p = {0x80,
-                            111,
-                            static_cast<uint8_t>(seq >> 8),
-                            static_cast<uint8_t>(seq),
-                            0,
-                            0,
-                            0x03,
-                            0xC0,
-                            static_cast<uint8_t>(ssrc >> 24),
-                            static_cast<uint8_t>(ssrc >> 16),
-                            static_cast<uint8_t>(ssrc >> 8),
-                            static_cast<uint8_t>(ssrc)};
-  for (int i = 0; i < 40; ++i) p.push_back(static_cast<uint8_t>(i));
-  return p;
-}
 
 TEST_F(ControlTest, ForwardsPlainRtpFromProducerToConsumer) {
   ASSERT_EQ(control_->create_broadcaster("r", broadcaster_body("s")).status, 200);

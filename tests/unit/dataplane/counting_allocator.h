@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define WEIR_ASAN 1
@@ -69,3 +70,16 @@ void operator delete[](void* p) noexcept { __libc_free(p); }
 void operator delete(void* p, size_t) noexcept { __libc_free(p); }
 void operator delete[](void* p, size_t) noexcept { __libc_free(p); }
 #endif
+
+// What the counter saw while a string and a malloc were made: at least 2, or a
+// no-allocation test built on it could never fail. Each such test checks it.
+inline uint64_t allocations_seen_by_the_counter() {
+  g_allocations = 0;
+  g_counting = true;
+  auto* p = new std::string(100, 'x');
+  void* m = std::malloc(64);
+  g_counting = false;
+  std::free(m);
+  delete p;
+  return g_allocations.load();
+}
