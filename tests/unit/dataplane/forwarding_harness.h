@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dataplane/srtp_session.h"
@@ -144,6 +147,18 @@ class WorkerFixture : public ::testing::Test {
   void TearDown() override { worker_->stop(); }
 
   void run(Command c) { worker_->wait_applied(worker_->post(std::move(c))); }
+
+  // Polls pred until it holds or ms pass. Datagrams on loopback reach the worker's socket
+  // independently of its command ring, so a test that changes state after sending must
+  // first see the worker count what it sent.
+  static bool wait_for(const std::function<bool()>& pred, int ms = 2000) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < end) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return pred();
+  }
 
   // A plain transport bound on loopback; returns the address weir listens on.
   SocketAddress add_transport(TransportId id, bool comedia, SocketAddress remote = {},

@@ -198,6 +198,8 @@ TEST_F(Forwarding, ProducerPauseResumeKeepsConsumersContinuous) {
     s.seq = seq;
     sender.send_to(in, make_rtp(s));
   }
+  ASSERT_TRUE(wait_for([&] { return pc.dropped.get(DropReason::paused) == 9; }))
+      << pc.dropped.get(DropReason::paused) << " of 9 paused packets dropped";
   run(SetProducerPaused{10, false});
   s.seq = 20;
   sender.send_to(in, make_rtp(s));

@@ -84,14 +84,6 @@ class Simulcast : public WorkerFixture {
   static constexpr ConsumerId kConsumer = 20;
   static constexpr uint32_t kConsumerSsrc = 5555;
 
-  static bool wait_for(const std::function<bool()>& pred, int ms = 2000) {
-    const auto end = Clock::now() + std::chrono::milliseconds(ms);
-    while (Clock::now() < end) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return pred();
-  }
   static std::vector<uint8_t> receive_until(
       Endpoint& e, int deadline_ms, const std::function<bool(const std::vector<uint8_t>&)>& pred) {
     e.set_timeout(50);
