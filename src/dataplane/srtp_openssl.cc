@@ -302,21 +302,25 @@ void OpensslSrtp::replay_accept(Stream& s, uint64_t index) {
   s.window[delta / 64] |= uint64_t{1} << (delta % 64);
 }
 
-SrtpStatus OpensslSrtp::plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity,
-                                         RtpPacketPlan& plan) {
-  if (!rtp_header_length(p, len, &plan.header)) return SrtpStatus::bad_packet;
-  plan.tag_len = rtp_tag_len();
-  if (len + plan.tag_len > capacity) return SrtpStatus::no_space;
+SrtpStatus OpensslSrtp::plan_rtp_index(const uint8_t* p, bool allow_repeat, RtpPacketPlan& plan) {
   plan.ssrc = wire::load_be32(p + 8);
   plan.seq = wire::load_be16(p + 2);
   Stream& s = stream_for(plan.ssrc);
   plan.stream = &s;
   plan.index = estimate_index(s, plan.seq);
-  // Retransmissions reuse an index; only one older than the window is refused.
-  if (s.rtp_started && !replay_check(s.window, s.highest, plan.index, true)) {
+  if (s.rtp_started && !replay_check(s.window, s.highest, plan.index, allow_repeat)) {
     return SrtpStatus::replay;
   }
   return SrtpStatus::ok;
+}
+
+SrtpStatus OpensslSrtp::plan_protect_rtp(const uint8_t* p, size_t len, size_t capacity,
+                                         RtpPacketPlan& plan) {
+  if (!rtp_header_length(p, len, &plan.header)) return SrtpStatus::bad_packet;
+  plan.tag_len = rtp_tag_len();
+  if (len + plan.tag_len > capacity) return SrtpStatus::no_space;
+  // Retransmissions reuse an index; only one older than the window is refused.
+  return plan_rtp_index(p, /*allow_repeat=*/true, plan);
 }
 
 SrtpStatus OpensslSrtp::protect_rtp(uint8_t* p, size_t& len, size_t capacity) {
@@ -349,15 +353,7 @@ SrtpStatus OpensslSrtp::plan_unprotect_rtp(const uint8_t* p, size_t len, RtpPack
   plan.tag_len = rtp_tag_len();
   if (len < 12 + plan.tag_len) return SrtpStatus::bad_packet;
   if (!rtp_header_length(p, len - plan.tag_len, &plan.header)) return SrtpStatus::bad_packet;
-  plan.ssrc = wire::load_be32(p + 8);
-  plan.seq = wire::load_be16(p + 2);
-  Stream& s = stream_for(plan.ssrc);
-  plan.stream = &s;
-  plan.index = estimate_index(s, plan.seq);
-  if (s.rtp_started && !replay_check(s.window, s.highest, plan.index, false)) {
-    return SrtpStatus::replay;
-  }
-  return SrtpStatus::ok;
+  return plan_rtp_index(p, /*allow_repeat=*/false, plan);
 }
 
 SrtpStatus OpensslSrtp::unprotect_rtp(uint8_t* p, size_t& len) {

@@ -136,6 +136,9 @@ class OpensslSrtp {
   // The same for a received packet (len includes the tag): its checks, index and replay
   // verdict, shared by unprotect_rtp and the batch's prepare_unprotect_rtp.
   SrtpStatus plan_unprotect_rtp(const uint8_t* p, size_t len, RtpPacketPlan& plan);
+  // Both plans' second half: the packet's SSRC, sequence, stream, index and replay verdict
+  // (allow_repeat: a sender may send an index again, a receiver must not accept it twice).
+  SrtpStatus plan_rtp_index(const uint8_t* p, bool allow_repeat, RtpPacketPlan& plan);
   static uint64_t estimate_index(const Stream& s, uint16_t seq);
   static bool replay_check(const std::array<uint64_t, 16>& window, uint64_t highest, uint64_t index,
                            bool allow_repeat);
